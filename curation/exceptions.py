@@ -1,0 +1,38 @@
+"""Errors a user can act on. Their message is shown as is, on the page, the API and the CLI."""
+
+
+class AssayError(Exception):
+    """Base class for errors whose message is meant for the user."""
+
+
+class RunAlreadyActive(AssayError):
+    """A run of the same kind is already queued or running on the same object."""
+
+
+class VersionImmutable(AssayError):
+    """The dataset version is approved (or otherwise closed) and cannot change."""
+
+
+class InvalidTransition(AssayError):
+    """A dataset version cannot move from its current status to the one asked for."""
+
+
+class ImportFileError(AssayError):
+    """A file cannot be imported. Names the file, and the line and field when known."""
+
+    def __init__(
+        self, message: str, *, file: str, line: int | None = None, field: str | None = None
+    ) -> None:
+        self.file = file
+        self.line = line
+        self.field = field
+        self.reason = message
+        where = file
+        if line is not None:
+            where += f", line {line}"
+        if field is not None:
+            where += f", field '{field}'"
+        super().__init__(f"{where}: {message}")
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "line": self.line, "field": self.field, "reason": self.reason}

@@ -1,0 +1,27 @@
+"""Curation's data model: projects, examples, labels, dataset versions, exports and runs."""
+
+from .api_tokens import ApiToken
+from .examples import Example, ExampleSource, Label, LabelOrigin
+from .exports import DatasetExport, ExportFile, ExportFormat
+from .projects import Project, TaskType
+from .runs import Run, RunStatus
+from .versions import DatasetVersion, DatasetVersionMember, Split, VersionStatus
+
+__all__ = [
+    "ApiToken",
+    "DatasetExport",
+    "DatasetVersion",
+    "DatasetVersionMember",
+    "Example",
+    "ExampleSource",
+    "ExportFile",
+    "ExportFormat",
+    "Label",
+    "LabelOrigin",
+    "Project",
+    "Run",
+    "RunStatus",
+    "Split",
+    "TaskType",
+    "VersionStatus",
+]

@@ -1,0 +1,1 @@
+"""Services: every write in the curation domain goes through a function here."""

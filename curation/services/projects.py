@@ -1,0 +1,64 @@
+"""Project services."""
+
+from django.db import transaction
+
+from curation.exceptions import AssayError
+from curation.models import Project, TaskType
+from curation.models.projects import DEFAULT_FIELD_SCHEMA
+
+
+def _clean_names(values: list[str], what: str) -> list[str]:
+    cleaned = [str(value).strip() for value in values]
+    if any(not value for value in cleaned):
+        raise AssayError(f"{what} may not contain empty names.")
+    duplicates = sorted({value for value in cleaned if cleaned.count(value) > 1})
+    if duplicates:
+        raise AssayError(f"{what} lists {', '.join(duplicates)} more than once.")
+    return cleaned
+
+
+@transaction.atomic
+def project_create(
+    *,
+    name: str,
+    task_type: str,
+    label_set: list[str] | None = None,
+    field_schema: list[str] | None = None,
+    description: str = "",
+    created_by=None,
+) -> Project:
+    """Create a project. Generation projects take no label set; the field schema defaults
+    to ``["text"]`` for classification and ``["prompt", "response"]`` for generation."""
+    name = name.strip()
+    if not name:
+        raise AssayError("A project needs a name.")
+    if task_type not in TaskType.values:
+        raise AssayError(
+            f"Unknown task type '{task_type}'; expected one of {', '.join(TaskType.values)}."
+        )
+    if Project.objects.filter(name=name).exists():
+        raise AssayError(f"A project named '{name}' already exists.")
+    if task_type == TaskType.GENERATION and label_set:
+        raise AssayError("Generation projects have no label set (they have prompt/response).")
+    return Project.objects.create(
+        name=name,
+        task_type=task_type,
+        label_set=_clean_names(label_set or [], "The label set"),
+        field_schema=_clean_names(
+            field_schema or DEFAULT_FIELD_SCHEMA[TaskType(task_type)], "The field schema"
+        ),
+        description=description,
+        created_by=created_by,
+    )
+
+
+@transaction.atomic
+def project_label_set_extend(*, project: Project, labels: list[str]) -> Project:
+    """Append labels the project does not have yet, keeping the existing order."""
+    new = [
+        label for label in _clean_names(labels, "The label set") if label not in project.label_set
+    ]
+    if new:
+        project.label_set = [*project.label_set, *new]
+        project.save(update_fields=["label_set", "updated_at"])
+    return project

@@ -1,0 +1,241 @@
+"""Persisted runs of long operations: creation with a re-entry guard, execution, progress.
+
+A run's work is done by a *handler* registered for its kind: a function
+``handler(run, progress) -> dict`` whose return value becomes ``run.result``. The
+management commands call `run_execute` inline (with a progress bar as listener), the
+background task calls the same `run_execute` in the worker: one code path for both.
+
+Progress is published to the cache on every update (cheap, and visible to the web
+process even while the worker holds a database transaction open), and written to the run
+row at most once a second when no transaction is open.
+"""
+
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from datetime import timedelta
+from importlib import import_module
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from curation.exceptions import AssayError, RunAlreadyActive
+from curation.models import Run, RunStatus
+from curation.models.runs import ACTIVE_RUN_STATUSES
+
+logger = logging.getLogger(__name__)
+
+ProgressListener = Callable[[float, str], None]
+
+# kind -> dotted path of its handler; imported on first use so heavy modules stay out of
+# the web process until a run needs them. Other apps add theirs in AppConfig.ready().
+RUN_HANDLERS: dict[str, str] = {
+    "import": "curation.services.imports.import_run_handler",
+    "version_build": "curation.services.versions.version_build_run_handler",
+    "export": "curation.services.exports.export_run_handler",
+}
+
+
+def register_run_handler(kind: str, dotted_path: str) -> None:
+    RUN_HANDLERS[kind] = dotted_path
+
+
+def _handler_for(kind: str) -> Callable[[Run, "RunProgress"], dict]:
+    try:
+        module_path, name = RUN_HANDLERS[kind].rsplit(".", 1)
+    except KeyError as exc:
+        raise AssayError(f"No handler is registered for runs of kind '{kind}'.") from exc
+    return getattr(import_module(module_path), name)
+
+
+class Progress(Protocol):
+    """What a long service reports through; `RunProgress` is the implementation."""
+
+    def update(self, percent: float, message: str = "") -> None: ...
+
+    def log(self, line: str) -> None: ...
+
+
+def live_cache_key(run_id: int) -> str:
+    return f"assay:run:{run_id}:live"
+
+
+class RunProgress:
+    """Reports a run's progress to the cache, the run row and any listeners (a CLI bar)."""
+
+    ROW_WRITE_INTERVAL = 1.0
+
+    def __init__(self, run: Run, *, listeners: tuple[ProgressListener, ...] = ()) -> None:
+        self.run = run
+        self.listeners = listeners
+        self._last_row_write = 0.0
+        self._pending_log: list[str] = []
+
+    def update(self, percent: float, message: str = "") -> None:
+        percent = max(0.0, min(100.0, percent))
+        self.run.progress = int(percent)
+        if message:
+            self.run.message = message[:500]
+        cache.set(
+            live_cache_key(self.run.pk),
+            {"progress": self.run.progress, "message": self.run.message},
+            timeout=24 * 3600,
+        )
+        for listener in self.listeners:
+            listener(percent, self.run.message)
+        self._maybe_write_row()
+
+    def log(self, line: str) -> None:
+        logger.info("run %s: %s", self.run.pk, line)
+        self._pending_log.append(line)
+        self._maybe_write_row()
+
+    def _maybe_write_row(self, force: bool = False) -> None:
+        # Inside the caller's transaction a write would stay invisible until commit and,
+        # on SQLite, is pointless: the cache carries live progress meanwhile.
+        if connection.in_atomic_block:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_row_write < self.ROW_WRITE_INTERVAL:
+            return
+        self._last_row_write = now
+        self.flush()
+
+    def flush(self) -> None:
+        if self._pending_log:
+            self.run.log += "".join(f"{line}\n" for line in self._pending_log)
+            self._pending_log = []
+        self.run.heartbeat_at = timezone.now()
+        Run.objects.filter(pk=self.run.pk).update(
+            progress=self.run.progress,
+            message=self.run.message,
+            log=self.run.log,
+            heartbeat_at=self.run.heartbeat_at,
+        )
+
+
+def _fail_stale_runs(kind: str, target_type: ContentType, target_id: int) -> None:
+    """A run whose worker died keeps its status forever; after RUN_STALE_AFTER without a
+    heartbeat it is marked failed so it no longer blocks new runs."""
+    stale_after = timedelta(seconds=getattr(settings, "RUN_STALE_AFTER_SECONDS", 15 * 60))
+    cutoff = timezone.now() - stale_after
+    Run.objects.filter(
+        kind=kind,
+        target_type=target_type,
+        target_id=target_id,
+        status=RunStatus.RUNNING,
+        heartbeat_at__lt=cutoff,
+    ).update(
+        status=RunStatus.FAILED,
+        error="The worker stopped reporting progress; the run was abandoned.",
+        finished_at=timezone.now(),
+    )
+
+
+def run_create(
+    *,
+    kind: str,
+    target: Model,
+    project=None,
+    params: dict[str, Any] | None = None,
+    created_by=None,
+) -> Run:
+    """Create a queued run, refusing while one of the same kind runs on the same target."""
+    target_type = ContentType.objects.get_for_model(target)
+    _fail_stale_runs(kind, target_type, target.pk)
+    try:
+        with transaction.atomic():
+            return Run.objects.create(
+                kind=kind,
+                target_type=target_type,
+                target_id=target.pk,
+                project=project,
+                params=params or {},
+                created_by=created_by,
+            )
+    except IntegrityError as exc:
+        active = Run.objects.filter(
+            kind=kind,
+            target_type=target_type,
+            target_id=target.pk,
+            status__in=ACTIVE_RUN_STATUSES,
+        ).first()
+        if active is None:
+            raise
+        raise RunAlreadyActive(
+            f"A {kind.replace('_', ' ')} run (#{active.pk}) is already {active.status} "
+            f"for {target}; wait for it to finish."
+        ) from exc
+
+
+def run_enqueue(
+    *,
+    kind: str,
+    target: Model,
+    project=None,
+    params: dict[str, Any] | None = None,
+    created_by=None,
+) -> Run:
+    """Create a run and hand it to the task worker once the surrounding transaction commits."""
+    run = run_create(
+        kind=kind, target=target, project=project, params=params, created_by=created_by
+    )
+    transaction.on_commit(lambda: _enqueue(run.pk))
+    return run
+
+
+def _enqueue(run_id: int) -> None:
+    from curation.tasks import run_execute_task
+
+    result = run_execute_task.enqueue(run_id)
+    Run.objects.filter(pk=run_id, task_id="").update(task_id=str(result.id))
+
+
+def run_execute(run_id: int, *, listeners: tuple[ProgressListener, ...] = ()) -> Run:
+    """Do a queued run's work and record how it ended. A run that is not queued any more
+    (delivered twice, or already taken) is left alone."""
+    started = Run.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
+    )
+    run = Run.objects.get(pk=run_id)
+    if not started:
+        logger.warning("run %s is %s, not queued; not executing it again", run_id, run.status)
+        return run
+    progress = RunProgress(run, listeners=listeners)
+    try:
+        result = _handler_for(run.kind)(run, progress)
+    except AssayError as exc:
+        _finish(run, progress, RunStatus.FAILED, error=str(exc), details=_details(exc))
+    except Exception as exc:  # noqa: BLE001 - any crash must end the run as failed, not hang it
+        progress.log(traceback.format_exc())
+        _finish(run, progress, RunStatus.FAILED, error=f"Unexpected error: {exc!r}")
+        logger.exception("run %s crashed", run_id)
+    else:
+        run.result = result or {}
+        progress.update(100, run.message or "Done")
+        _finish(run, progress, RunStatus.SUCCEEDED)
+    return run
+
+
+def _details(exc: AssayError) -> dict:
+    as_dict = getattr(exc, "as_dict", None)
+    return {"error": as_dict()} if callable(as_dict) else {}
+
+
+def _finish(run: Run, progress: RunProgress, status: str, *, error: str = "", details=None) -> None:
+    run.status = status
+    run.error = error
+    if details:
+        run.result = {**run.result, **details}
+    run.finished_at = timezone.now()
+    progress.flush()
+    Run.objects.filter(pk=run.pk).update(
+        status=run.status, error=run.error, result=run.result, finished_at=run.finished_at
+    )
+    cache.delete(live_cache_key(run.pk))

@@ -1,0 +1,1 @@
+"""Settings: one environment-driven base module and thin dev/test/prod overrides."""

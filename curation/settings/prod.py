@@ -1,0 +1,9 @@
+"""Production: DEBUG off, SECRET_KEY required, secure cookies unless told otherwise."""
+
+from .base import *  # noqa: F403
+from .base import env_bool, require_secret_key
+
+require_secret_key()
+DEBUG = env_bool("DEBUG", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)

@@ -1,0 +1,54 @@
+"""Fixtures shared by the whole suite."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.factories import ExampleFactory, ProjectFactory, UserFactory
+
+SHARED_DATA = Path(
+    os.environ.get("ASSAY_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dirs(settings, tmp_path):
+    """Uploads, exports and the live-progress cache go to a per-test folder."""
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+    settings.EXPORT_DIR = tmp_path / "exports"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The third-party data sets in ../shared/data. Absent for someone who cloned the repo
+    alone: the test skips, except on CI (CI=true), where a missing folder is a failure."""
+    if not SHARED_DATA.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but the shared data folder {SHARED_DATA} is missing")
+        pytest.skip(f"shared data folder {SHARED_DATA} is absent (clone ../shared beside the repo)")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def classification_project(db):
+    return ProjectFactory(label_set=["ham", "spam"])
+
+
+@pytest.fixture
+def generation_project(db):
+    return ProjectFactory(task_type="generation", label_set=[], field_schema=["prompt", "response"])
+
+
+__all__ = ["ExampleFactory"]

@@ -1,0 +1,42 @@
+"""factory_boy factories for the domain models."""
+
+import factory
+from django.contrib.auth import get_user_model
+
+from curation.core.hashing import content_hash
+from curation.models import Example, Project
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Project
+
+    name = factory.Sequence(lambda n: f"Project {n}")
+    task_type = "classification"
+    label_set = factory.LazyFunction(lambda: ["negative", "positive"])
+    field_schema = factory.LazyAttribute(
+        lambda p: ["text"] if p.task_type == "classification" else ["prompt", "response"]
+    )
+
+
+class ExampleFactory(factory.django.DjangoModelFactory):
+    """An example; pass ``resolved_label`` to give it a label without Label rows."""
+
+    class Meta:
+        model = Example
+
+    project = factory.SubFactory(ProjectFactory)
+    external_id = factory.Sequence(lambda n: f"ex-{n}")
+    fields = factory.Sequence(lambda n: {"text": f"example text number {n}"})
+    content_hash = factory.LazyAttribute(lambda e: content_hash(e.fields))
+    source = "imported"
