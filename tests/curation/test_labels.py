@@ -1,0 +1,40 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from curation.services.labels import label_add
+from tests.factories import ExampleFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_annotator_majority_outranks_import_and_weak_labels(classification_project):
+    example = ExampleFactory(project=classification_project)
+    label_add(example=example, value="spam", origin="labeling_function", confidence=0.99)
+    label_add(example=example, value="spam", origin="import", author="file.csv")
+    example.refresh_from_db()
+    assert (example.resolved_label, example.resolved_label_origin) == ("spam", "import")
+
+    for value in ("ham", "ham", "spam"):
+        label_add(example=example, value=value, origin="annotator", annotator=UserFactory())
+    example.refresh_from_db()
+    assert (example.resolved_label, example.resolved_label_origin) == ("ham", "annotator")
+
+
+def test_annotator_tie_goes_to_the_most_recent_label(classification_project):
+    example = ExampleFactory(project=classification_project)
+    first = label_add(example=example, value="spam", origin="annotator")
+    first.created_at = timezone.now() - timedelta(hours=1)
+    first.save()
+    label_add(example=example, value="ham", origin="annotator")
+    example.refresh_from_db()
+    assert example.resolved_label == "ham"
+
+
+def test_most_confident_weak_label_wins(classification_project):
+    example = ExampleFactory(project=classification_project)
+    label_add(example=example, value="spam", origin="labeling_function", confidence=0.6)
+    label_add(example=example, value="ham", origin="labeling_function", confidence=0.9)
+    example.refresh_from_db()
+    assert (example.resolved_label, example.resolved_label_origin) == ("ham", "labeling_function")
