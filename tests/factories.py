@@ -40,3 +40,14 @@ class ExampleFactory(factory.django.DjangoModelFactory):
     fields = factory.Sequence(lambda n: {"text": f"example text number {n}"})
     content_hash = factory.LazyAttribute(lambda e: content_hash(e.fields))
     source = "imported"
+
+
+class GenerationExampleFactory(ExampleFactory):
+    """An example of a generation project: a prompt and its response."""
+
+    project = factory.SubFactory(
+        ProjectFactory, task_type="generation", label_set=[], field_schema=["prompt", "response"]
+    )
+    fields = factory.Sequence(
+        lambda n: {"prompt": f"question number {n}", "response": f"answer number {n}"}
+    )
