@@ -1,0 +1,145 @@
+"""Request and response shapes of the JSON API."""
+
+from datetime import datetime
+
+from ninja import Field, Schema
+
+
+class ErrorOut(Schema):
+    detail: str
+    file: str | None = None
+    line: int | None = None
+    field: str | None = None
+
+
+class ProjectIn(Schema):
+    name: str
+    task_type: str = Field(description="classification or generation")
+    labels: list[str] = Field(default_factory=list, description="Classification label set.")
+    fields: list[str] | None = Field(None, description="Content field names (defaults by type).")
+    description: str = ""
+
+
+class ProjectOut(Schema):
+    id: int
+    name: str
+    description: str
+    task_type: str
+    label_set: list[str]
+    field_schema: list[str]
+    created_at: datetime
+    example_count: int | None = None
+    version_count: int | None = None
+
+
+class ProjectDetailOut(ProjectOut):
+    examples_by_source: dict[str, int]
+    examples_by_label: dict[str, int] = Field(description='"" counts unlabelled examples.')
+
+
+class ExampleFilters(Schema):
+    source: str | None = None
+    label: str | None = None
+    version: int | None = Field(None, description="A version number of the project.")
+    split: str | None = Field(None, description="train, validation or test; needs version.")
+    search: str | None = Field(None, description="Case-insensitive text in any content field.")
+
+
+class ExampleOut(Schema):
+    id: int
+    external_id: str
+    fields: dict[str, str]
+    source: str
+    resolved_label: str
+    resolved_label_origin: str
+    created_at: datetime
+
+
+class ImportOptionsIn(Schema):
+    """Multipart form fields sent with the file."""
+
+    format: str = "auto"
+    mapping: str = Field(
+        "{}", description='JSON object, Assay field -> column, e.g. {"text": "review"}.'
+    )
+    has_header: bool = True
+    columns: str | None = Field(None, description="Comma-separated, for header-less files.")
+    delimiter: str | None = None
+    quoting: bool = True
+    encoding: str = "utf-8"
+    split: str | None = None
+
+
+class RunOut(Schema):
+    id: int
+    kind: str
+    status: str
+    progress: int
+    message: str
+    error: str
+    result: dict
+    project_id: int | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class VersionOut(Schema):
+    id: int
+    project_id: int
+    number: int
+    status: str
+    seed: int
+    split_ratios: dict | list
+    content_hash: str
+    note: str
+    parent_id: int | None
+    created_at: datetime
+    reviewed_at: datetime | None
+    review_comment: str
+
+
+class VersionDetailOut(VersionOut):
+    manifest: dict
+    split_counts: dict[str, int]
+    label_distribution: dict[str, dict[str, int]]
+
+
+class VersionBuildIn(Schema):
+    seed: int = 0
+    note: str = ""
+
+
+class ReviewIn(Schema):
+    comment: str = ""
+
+
+class ExportIn(Schema):
+    formats: list[str] | None = Field(None, description="hf_dataset, parquet, jsonl; all if unset")
+
+
+class ExportFileOut(Schema):
+    path: str
+    sha256: str
+    size_bytes: int
+
+
+class ExportOut(Schema):
+    id: int
+    version_id: int
+    formats: list[str]
+    path: str
+    created_at: datetime
+    files: list[ExportFileOut]
+
+    @staticmethod
+    def resolve_files(export) -> list:
+        return list(export.files.all())
+
+
+class VerificationOut(Schema):
+    ok: bool
+    expected_hash: str
+    actual_hash: str
+    tampered_rows: list[str]
+    problems: list[str]
