@@ -30,8 +30,7 @@ from curation.models import (
     Run,
     VersionStatus,
 )
-from curation.services.runs import Progress, run_enqueue
-from curation.services.versions import SilentProgress
+from curation.services.runs import Progress, SilentProgress, run_enqueue
 
 FORMAT_ORDER = tuple(ExportFormat.values)
 TEMPORARY_PREFIX = ".tmp-"

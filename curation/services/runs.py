@@ -62,6 +62,16 @@ class Progress(Protocol):
     def log(self, line: str) -> None: ...
 
 
+class SilentProgress:
+    """Progress that goes nowhere, for service calls made without a run."""
+
+    def update(self, percent: float, message: str = "") -> None:
+        pass
+
+    def log(self, line: str) -> None:
+        pass
+
+
 def live_cache_key(run_id: int) -> str:
     return f"assay:run:{run_id}:live"
 

@@ -1,19 +1,4 @@
-"""Dataset versions: building a frozen, content-hashed snapshot of a project's curated
-examples, reviewing it, and checking that nothing in it changed since.
-
-Review workflow::
-
-    draft ──submit──▶ in_review ──approve──▶ approved   (final, immutable)
-      │                   │
-      └──────reject───────┴──────reject───▶ rejected    (final)
-
-A draft may be rejected straight away, so a build that is plainly wrong can be closed
-without a pointless review round. Approval needs a submitted version (someone must have
-asked for review) and a clean `dataset_version_verify`. Rejected versions stay rejected:
-their members are frozen, so fixing the data means building a new version. Anything asked
-of an approved version raises `VersionImmutable`; the database triggers of migration 0002
-refuse too. Roles come later: for now any signed-in user may review, including the builder.
-"""
+"""Building a dataset version: select, split, freeze, hash."""
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -22,14 +7,13 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max, QuerySet
-from django.utils import timezone
 
 from curation.core.hashing import combined_hash, content_hash, row_hash
 from curation.core.splitting import DEFAULT_RATIOS, SPLITS, SplitItem, assign_splits
-from curation.exceptions import AssayError, InvalidTransition, VersionImmutable
+from curation.exceptions import AssayError
 from curation.models import DatasetVersion, DatasetVersionMember, Example, Project, Run
 from curation.models import VersionStatus as Status
-from curation.services.runs import Progress, run_enqueue
+from curation.services.runs import Progress, SilentProgress, run_enqueue
 
 HASH_ALGORITHM = "sha256"
 REJECT_LABEL = "reject"
@@ -44,16 +28,6 @@ FROZEN_COLUMNS = (
     "split",
     "content_hash",
 )
-
-
-class SilentProgress:
-    """Progress that goes nowhere, for calls made without a run."""
-
-    def update(self, percent: float, message: str = "") -> None:
-        pass
-
-    def log(self, line: str) -> None:
-        pass
 
 
 def version_eligible_examples(project: Project) -> QuerySet[Example]:
@@ -281,142 +255,3 @@ def version_build_run_handler(run: Run, progress: Progress) -> dict:
         "member_count": version.manifest["member_count"],
         "split_counts": version.manifest["split_counts"],
     }
-
-
-# --- review ----------------------------------------------------------------------------
-
-# action -> (statuses it may start from, status it leads to)
-TRANSITIONS = {
-    "submit": ((Status.DRAFT,), Status.IN_REVIEW),
-    "approve": ((Status.IN_REVIEW,), Status.APPROVED),
-    "reject": ((Status.DRAFT, Status.IN_REVIEW), Status.REJECTED),
-}
-
-
-def _locked_for(version: DatasetVersion, action: str) -> DatasetVersion:
-    """The version's row, locked and fresh, after checking ``action`` is allowed now."""
-    version = (
-        DatasetVersion.objects.select_for_update().select_related("project").get(pk=version.pk)
-    )
-    if version.is_approved:
-        raise VersionImmutable(
-            f"{version} is approved and immutable; it cannot be {_past(action)}."
-        )
-    allowed, _ = TRANSITIONS[action]
-    if version.status not in allowed:
-        raise InvalidTransition(
-            f"{version} is {Status(version.status).label.lower()}; only "
-            f"{' or '.join(Status(s).label.lower() for s in allowed)} versions can be "
-            f"{_past(action)}."
-        )
-    return version
-
-
-def _past(action: str) -> str:
-    return {"submit": "submitted", "approve": "approved", "reject": "rejected"}[action]
-
-
-def _require_reviewer(user) -> None:
-    if user is None or not getattr(user, "is_authenticated", False):
-        raise AssayError("Reviewing a dataset version needs a signed-in user.")
-
-
-@transaction.atomic
-def dataset_version_submit(*, version: DatasetVersion, user=None) -> DatasetVersion:
-    """Ask for review of a draft."""
-    version = _locked_for(version, "submit")
-    version.status = TRANSITIONS["submit"][1]
-    version.save(update_fields=["status"])
-    return version
-
-
-@transaction.atomic
-def dataset_version_approve(*, version: DatasetVersion, user, comment: str = "") -> DatasetVersion:
-    """Approve a version in review, once its members still match their hashes. From then
-    on the version can never change. Any signed-in user may approve, for now."""
-    _require_reviewer(user)
-    version = _locked_for(version, "approve")
-    check = dataset_version_verify(version=version)
-    if not check.ok:
-        raise AssayError(f"{version} cannot be approved: {' '.join(check.problems)}")
-    return _record_review(version, "approve", user=user, comment=comment)
-
-
-@transaction.atomic
-def dataset_version_reject(*, version: DatasetVersion, user, comment: str) -> DatasetVersion:
-    """Reject a draft or a version in review; the comment says what is wrong."""
-    _require_reviewer(user)
-    version = _locked_for(version, "reject")
-    if not comment.strip():
-        raise AssayError("Rejecting a dataset version needs a comment saying what is wrong.")
-    return _record_review(version, "reject", user=user, comment=comment)
-
-
-def _record_review(version: DatasetVersion, action: str, *, user, comment: str):
-    version.status = TRANSITIONS[action][1]
-    version.reviewed_by = user
-    version.reviewed_at = timezone.now()
-    version.review_comment = comment.strip()
-    version.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_comment"])
-    return version
-
-
-# --- verification ----------------------------------------------------------------------
-
-
-@dataclass
-class VersionVerification:
-    """The result of re-hashing a version's members against what was frozen."""
-
-    ok: bool
-    expected_hash: str
-    actual_hash: str
-    tampered_rows: list[str]
-    problems: list[str]
-
-
-def dataset_version_verify(*, version: DatasetVersion) -> VersionVerification:
-    """Recompute every member's content hash (from its fields) and row hash, and the
-    version's hash; report rows that changed, by external id, and counts that no longer
-    match the manifest. Reads only."""
-    rows, tampered, splits = [], [], Counter()
-    members = version.members.order_by("id").values(*FROZEN_COLUMNS, "row_hash")
-    for stored in members.iterator(chunk_size=MEMBER_BATCH):
-        fresh = {**stored, "content_hash": content_hash(stored["fields"])}
-        fresh_row = member_row_hash(fresh)
-        if (fresh["content_hash"], fresh_row) != (stored["content_hash"], stored["row_hash"]):
-            tampered.append(stored["external_id"])
-        rows.append((stored["split"], stored["external_id"], fresh_row))
-        splits[stored["split"]] += 1
-    actual = version_hash(rows)
-    problems = _verification_problems(version, actual, sorted(tampered), splits)
-    return VersionVerification(
-        ok=not problems,
-        expected_hash=version.content_hash,
-        actual_hash=actual,
-        tampered_rows=sorted(tampered),
-        problems=problems,
-    )
-
-
-def _verification_problems(version, actual_hash, tampered, splits: Counter) -> list[str]:
-    problems = []
-    if tampered:
-        shown = ", ".join(tampered[:20]) + (" …" if len(tampered) > 20 else "")
-        problems.append(f"{len(tampered)} member row(s) no longer match their hashes: {shown}.")
-    manifest = version.manifest or {}
-    expected_count = manifest.get("member_count")
-    if expected_count is not None and expected_count != sum(splits.values()):
-        problems.append(
-            f"The manifest lists {expected_count} members; {sum(splits.values())} are stored."
-        )
-    for split, expected in (manifest.get("split_counts") or {}).items():
-        if expected != splits[split]:
-            problems.append(
-                f"The manifest lists {expected} {split} members; {splits[split]} are stored."
-            )
-    if actual_hash != version.content_hash:
-        problems.append(
-            f"The version hash is {actual_hash}, not the {version.content_hash} recorded at build."
-        )
-    return problems
