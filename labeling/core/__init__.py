@@ -1,0 +1,1 @@
+"""Pure-Python pieces of the Label Studio integration (no Django, no SDK)."""

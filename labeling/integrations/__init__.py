@@ -1,0 +1,1 @@
+"""Adapters to external systems; each is the only importer of its SDK."""

@@ -1,0 +1,1 @@
+"""Label Studio services: linking a project, pushing tasks, pulling annotations."""

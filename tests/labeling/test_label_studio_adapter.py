@@ -1,0 +1,49 @@
+"""The adapter against the real server: both token kinds, and errors a user can act on."""
+
+import pytest
+
+from labeling.exceptions import LabelStudioError, LabelStudioUnavailable
+from labeling.integrations.label_studio import LabelStudioClient
+
+
+def test_the_legacy_token_authenticates_as_the_admin(ls_client, label_studio_server):
+    assert ls_client.whoami() == label_studio_server.username
+
+
+def test_a_personal_access_token_authenticates_too(ls_client, label_studio_server):
+    # LS allows one live personal token per user: revoke it so the next run can make one.
+    token = ls_client.personal_access_token_create()
+    try:
+        assert token.count(".") == 2  # a JWT, which the SDK exchanges for access tokens
+        client = LabelStudioClient(url=label_studio_server.url, token=token)
+        assert client.whoami() == label_studio_server.username
+    finally:
+        ls_client.personal_access_token_revoke(token)
+
+
+def test_a_wrong_token_is_reported_as_such(label_studio_server):
+    client = LabelStudioClient(url=label_studio_server.url, token="0" * 40)
+    with pytest.raises(LabelStudioError, match="refused the API token"):
+        client.whoami()
+
+
+def test_an_unreachable_server_is_reported_with_its_url():
+    client = LabelStudioClient(url="http://127.0.0.1:9", token="0" * 40, timeout=2)
+    with pytest.raises(LabelStudioUnavailable, match="does not answer at http://127.0.0.1:9"):
+        client.whoami()
+
+
+def test_tasks_round_trip_with_their_external_id(ls_client):
+    project = ls_client.project_create(
+        title="adapter test",
+        label_config='<View><Text name="text" value="$text"/></View>',
+    )
+    try:
+        ids = ls_client.tasks_import(
+            project.id, [{"text": f"t{i}", "assay_external_id": f"e{i}"} for i in range(3)]
+        )
+        tasks = {task.id: task for task in ls_client.tasks_iter(project.id)}
+        assert sorted(tasks) == sorted(ids)
+        assert [tasks[i].external_id for i in ids] == ["e0", "e1", "e2"]
+    finally:
+        ls_client.project_delete(project.id)
