@@ -4,10 +4,13 @@ Environment variables (all optional in dev):
 
 - ``ASSAY_DATA_DIR``  folder for the SQLite file, uploads, exports and the HF cache (``var/``)
 - ``DATABASE_URL``    e.g. ``postgres://user@127.0.0.1:5432/assay``; SQLite under ``var/`` if unset
+- ``ASSAY_DATABASE_NAME``  overrides the database name (or SQLite file); the worker tests use it
+  to point a ``db_worker`` subprocess at the test database
 - ``SECRET_KEY``      required outside dev
 - ``ASSAY_TASK_BACKEND``  ``database`` (default, django-tasks-db) or ``rq`` (Redis)
 - ``REDIS_URL``       Redis for the RQ backend and the cache (``redis://127.0.0.1:6379/0``)
 - ``HF_HUB_OFFLINE``  honoured as given; defaults to ``1`` because models come from local paths
+- ``ASSAY_HOST`` / ``ASSAY_PORT``  where ``assay_serve`` binds the web server (``127.0.0.1:8000``)
 """
 
 import os
@@ -27,8 +30,14 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DATA_DIR = Path(os.environ.get("ASSAY_DATA_DIR", BASE_DIR / "var")).resolve()
+# SQLite cannot create the folder its file lives in, and a fresh clone has no var/.
+DATA_DIR.mkdir(parents=True, exist_ok=True)
 UPLOAD_DIR = DATA_DIR / "uploads"
 EXPORT_DIR = DATA_DIR / "exports"
+# Written by assay_bootstrap (mode 600): the first admin's username and generated password.
+ADMIN_CREDENTIALS_FILE = DATA_DIR / "admin-credentials.txt"
+SERVE_HOST = os.environ.get("ASSAY_HOST", "127.0.0.1")
+SERVE_PORT = int(os.environ.get("ASSAY_PORT", "8000"))
 
 # Hugging Face libraries read these at import time, so they are set before any of them loads.
 os.environ.setdefault("HF_HOME", str(DATA_DIR / "hf"))
@@ -103,17 +112,21 @@ def database_from_env() -> dict:
     if url:
         config = dj_database_url.parse(url, conn_max_age=60)
         config.setdefault("TEST", {})
-        return config
-    return {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": DATA_DIR / "assay.sqlite3",
-        "OPTIONS": {
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 30,
-        },
-        "TEST": {"NAME": DATA_DIR / "test-assay.sqlite3"},
-    }
+    else:
+        config = {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "assay.sqlite3",
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+            },
+            "TEST": {"NAME": DATA_DIR / "test-assay.sqlite3"},
+        }
+    # A worker subprocess started by the tests must open the test database, not this one.
+    if os.environ.get("ASSAY_DATABASE_NAME"):
+        config["NAME"] = os.environ["ASSAY_DATABASE_NAME"]
+    return config
 
 
 DATABASES = {"default": database_from_env()}
@@ -134,6 +147,10 @@ else:
     raise ImproperlyConfigured(
         f"ASSAY_TASK_BACKEND={TASK_BACKEND!r}: expected 'database', 'rq' or 'immediate'"
     )
+
+# A running run whose worker has not reported for this long is taken as abandoned (its
+# worker died) and no longer blocks a new run of the same kind on the same object.
+RUN_STALE_AFTER_SECONDS = int(os.environ.get("ASSAY_RUN_STALE_AFTER_SECONDS", 15 * 60))
 
 # Live progress of long runs is published through the cache: a file cache works across the
 # web and worker processes with no extra service, and never waits on the database write lock.

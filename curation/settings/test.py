@@ -14,11 +14,13 @@ if "ASSAY_TASK_BACKEND" not in os.environ:
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 # One test database per pytest process, so two suites running side by side (two engineers,
-# or a suite beside a benchmark) never destroy each other's database. A subprocess that must
-# share it (the task-worker tests) is pointed at it through ASSAY_TEST_DB_NAME.
+# or a suite beside a benchmark) never destroy each other's database. ASSAY_TEST_DB_NAME fixes
+# the name instead; a subprocess that must open the same database (the task-worker tests) is
+# pointed at it through ASSAY_DATABASE_NAME (see base.py).
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES["default"]["TEST"]["NAME"] = os.environ.get(  # noqa: F405
-        "ASSAY_TEST_DB_NAME", str(DATA_DIR / f"test-assay-{os.getpid()}.sqlite3")  # noqa: F405
+        "ASSAY_TEST_DB_NAME",
+        str(DATA_DIR / f"test-assay-{os.getpid()}.sqlite3"),  # noqa: F405
     )
 else:
     DATABASES["default"]["TEST"].setdefault(  # noqa: F405

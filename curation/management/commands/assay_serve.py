@@ -1,0 +1,143 @@
+"""Start the web server and the task worker as child processes and watch them.
+
+The processes are a plain list of `ServedProcess` built by `served_processes`; a new
+service (Label Studio) is one more entry. SIGINT/SIGTERM are forwarded to every child;
+when any child exits on its own the others are stopped and the command says which died.
+"""
+
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from curation.services.bootstrap import admin_credentials_describe, admin_credentials_read
+
+STOP_GRACE_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class ServedProcess:
+    name: str
+    argv: list[str]
+
+
+def worker_argv(task_backend: str) -> list[str] | None:
+    """The worker command for the configured task backend (None: tasks run inline)."""
+    if task_backend == "database":
+        # No autoreloader: it would run the worker as a grandchild our signals never reach.
+        return ["db_worker", "--no-reload"]
+    if task_backend == "rq":
+        queues = sorted(settings.TASKS["default"].get("QUEUES", ["default"]))
+        return ["rqworker", "--job-class", "django_tasks_rq.Job", *queues]
+    return None
+
+
+def served_processes(*, host: str, port: int, task_backend: str) -> list[ServedProcess]:
+    manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+    processes = [ServedProcess("web", [*manage, "runserver", f"{host}:{port}", "--noreload"])]
+    worker = worker_argv(task_backend)
+    if worker:
+        processes.append(ServedProcess("worker", [*manage, *worker]))
+    return processes
+
+
+@dataclass(frozen=True)
+class ServeOutcome:
+    """How supervision ended: a signal we forwarded, or the child that exited first."""
+
+    signal_name: str | None = None
+    died: str | None = None
+    returncode: int | None = None
+
+
+class Supervisor:
+    def __init__(self, processes: list[ServedProcess], *, poll_interval: float = 0.2) -> None:
+        self.processes = processes
+        self.poll_interval = poll_interval
+        self.children: dict[str, subprocess.Popen] = {}
+        self._received: int | None = None
+
+    def _on_signal(self, signum, frame) -> None:
+        self._received = signum
+
+    def start(self) -> None:
+        for process in self.processes:
+            # A session of its own: Ctrl+C reaches the child once, through us, instead of
+            # twice (db_worker treats a second SIGINT as "abort the running task").
+            self.children[process.name] = subprocess.Popen(process.argv, start_new_session=True)
+
+    @contextmanager
+    def signals_caught(self):
+        """Record SIGINT/SIGTERM instead of dying on them, so `watch` can forward them."""
+        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def watch(self) -> ServeOutcome:
+        while True:
+            if self._received is not None:
+                name = signal.Signals(self._received).name
+                self.stop(self._received)
+                return ServeOutcome(signal_name=name)
+            for name, child in self.children.items():
+                if child.poll() is not None:
+                    self.stop(signal.SIGTERM)
+                    return ServeOutcome(died=name, returncode=child.returncode)
+            time.sleep(self.poll_interval)
+
+    def stop(self, signum: int) -> None:
+        alive = [child for child in self.children.values() if child.poll() is None]
+        for child in alive:
+            child.send_signal(signum)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for child in alive:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the web server and the task worker together (ASSAY_HOST, ASSAY_PORT); "
+        "Ctrl+C stops both."
+    )
+
+    def handle(self, *args, **options):
+        host, port = settings.SERVE_HOST, settings.SERVE_PORT
+        processes = served_processes(host=host, port=port, task_backend=settings.TASK_BACKEND)
+        supervisor = Supervisor(processes)
+        with supervisor.signals_caught():
+            supervisor.start()
+            self._announce(supervisor, url=f"http://{host}:{port}/")
+            outcome = supervisor.watch()
+        if outcome.died is not None:
+            raise CommandError(
+                f"The {outcome.died} process exited with status {outcome.returncode}; "
+                "stopped the others."
+            )
+        self.stdout.write(
+            f"Received {outcome.signal_name}; stopped {', '.join(supervisor.children)}."
+        )
+
+    def _announce(self, supervisor: Supervisor, *, url: str) -> None:
+        for name, child in supervisor.children.items():
+            self.stdout.write(f"started {name} (pid {child.pid})")
+        credentials_file = settings.ADMIN_CREDENTIALS_FILE
+        credentials = admin_credentials_read(credentials_file=credentials_file)
+        self.stdout.write(f"\nAssay is at {url}")
+        self.stdout.write(
+            admin_credentials_describe(credentials, credentials_file=credentials_file)
+        )
+        self.stdout.write("Press Ctrl+C to stop.\n")
+        self.stdout.flush()

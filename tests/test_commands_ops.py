@@ -1,0 +1,211 @@
+"""assay_bootstrap (first admin) and assay_serve (web server + worker under one command)."""
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+from django.db import connection
+
+from curation.management.commands.assay_serve import (
+    ServedProcess,
+    Supervisor,
+    served_processes,
+)
+from tests.factories import UserFactory
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def credentials_file(settings, tmp_path) -> Path:
+    settings.ADMIN_CREDENTIALS_FILE = tmp_path / "data" / "admin-credentials.txt"
+    return settings.ADMIN_CREDENTIALS_FILE
+
+
+def bootstrap(**options) -> str:
+    out = StringIO()
+    call_command("assay_bootstrap", stdout=out, **options)
+    return out.getvalue()
+
+
+# --- assay_bootstrap -------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_bootstrap_creates_an_admin_whose_password_is_printed_and_kept_private(
+    credentials_file,
+):
+    output = bootstrap()
+
+    admin = get_user_model().objects.get(is_superuser=True)
+    password = output.split("password: ")[1].split()[0]
+    assert f"Admin user: {admin.username}" in output
+    assert authenticate(username=admin.username, password=password) == admin
+    assert stat.S_IMODE(credentials_file.stat().st_mode) == 0o600
+    assert password in credentials_file.read_text()
+
+
+@pytest.mark.django_db
+def test_bootstrap_again_prints_the_same_credentials_and_creates_nobody(credentials_file):
+    first = bootstrap()
+    second = bootstrap()
+
+    assert get_user_model().objects.count() == 1
+    assert "Created" in first and "Created" not in second
+    assert first.splitlines()[-1] == second.splitlines()[-1]
+
+
+@pytest.mark.django_db
+def test_bootstrap_leaves_an_existing_superuser_alone(credentials_file):
+    UserFactory(username="boss", is_superuser=True, is_staff=True)
+
+    output = bootstrap()
+
+    assert get_user_model().objects.count() == 1
+    assert "Admin user: boss (password set by hand" in output
+    assert not credentials_file.exists()
+
+
+@pytest.mark.django_db
+def test_bootstrap_says_when_the_stored_password_was_changed(credentials_file):
+    bootstrap()
+    admin = get_user_model().objects.get()
+    admin.set_password("a different password 123")
+    admin.save()
+
+    assert "out of date" in bootstrap()
+
+
+@pytest.mark.django_db
+def test_bootstrap_creates_no_admin_when_the_credentials_cannot_be_written(settings, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    settings.ADMIN_CREDENTIALS_FILE = blocker / "admin-credentials.txt"
+
+    with pytest.raises(OSError):
+        bootstrap()
+
+    assert not get_user_model().objects.exists()
+
+
+# --- assay_serve: the process list and the supervisor ----------------------------------
+
+
+def test_served_processes_follow_the_task_backend():
+    database = served_processes(host="0.0.0.0", port=9000, task_backend="database")
+    rq = served_processes(host="127.0.0.1", port=8000, task_backend="rq")
+    inline = served_processes(host="127.0.0.1", port=8000, task_backend="immediate")
+
+    assert [p.name for p in database] == ["web", "worker"]
+    assert database[0].argv[-3:] == ["runserver", "0.0.0.0:9000", "--noreload"]
+    assert "db_worker" in database[1].argv
+    assert rq[1].argv[-4:-1] == ["rqworker", "--job-class", "django_tasks_rq.Job"]
+    assert [p.name for p in inline] == ["web"]
+
+
+def sleeper(name: str) -> ServedProcess:
+    return ServedProcess(name, [sys.executable, "-c", "import time; time.sleep(60)"])
+
+
+def test_supervisor_stops_everything_when_one_process_dies_and_names_it():
+    quitter = ServedProcess("quitter", [sys.executable, "-c", "raise SystemExit(3)"])
+    supervisor = Supervisor([sleeper("web"), quitter], poll_interval=0.05)
+
+    with supervisor.signals_caught():
+        supervisor.start()
+        outcome = supervisor.watch()
+
+    assert (outcome.died, outcome.returncode) == ("quitter", 3)
+    assert supervisor.children["web"].returncode == -signal.SIGTERM
+
+
+def test_supervisor_forwards_a_signal_to_every_process():
+    supervisor = Supervisor([sleeper("web"), sleeper("worker")], poll_interval=0.05)
+    threading.Timer(0.5, os.kill, args=(os.getpid(), signal.SIGINT)).start()
+
+    with supervisor.signals_caught():
+        supervisor.start()
+        outcome = supervisor.watch()
+
+    assert outcome.signal_name == "SIGINT"
+    assert {c.returncode for c in supervisor.children.values()} == {-signal.SIGINT}
+
+
+# --- assay_serve end to end ------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_serve(port: int, database_name: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "curation.settings.test",
+        "ASSAY_TASK_BACKEND": "database",
+        "ASSAY_DATABASE_NAME": database_name,
+        "ASSAY_PORT": str(port),
+        "PYTHONUNBUFFERED": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "assay_serve"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def answers_http(port: int) -> bool:
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=2)
+    except urllib.error.HTTPError:
+        return True  # any HTTP answer means the server is up
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_serve_runs_web_and_worker_until_interrupted():
+    port = free_port()
+    serve = start_serve(port, str(connection.settings_dict["NAME"]))
+    try:
+        deadline = time.monotonic() + 60
+        while not answers_http(port) and serve.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert answers_http(port), "the web server never answered"
+        serve.send_signal(signal.SIGINT)
+        output, _ = serve.communicate(timeout=30)
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+
+    assert serve.returncode == 0, output
+    assert f"Assay is at http://127.0.0.1:{port}/" in output
+    assert "Received SIGINT; stopped web, worker." in output
+    assert not answers_http(port)
+
+
+def test_serve_exits_with_an_error_naming_the_worker_when_it_dies(tmp_path):
+    # An empty database: the web server starts, the worker fails on its missing table.
+    serve = start_serve(free_port(), str(tmp_path / "empty.sqlite3"))
+    output, _ = serve.communicate(timeout=60)
+
+    assert serve.returncode == 1, output
+    assert "The worker process exited with status 1; stopped the others." in output

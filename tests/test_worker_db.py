@@ -1,0 +1,135 @@
+"""The database task backend end to end: runs enqueued here are executed by a real
+``db_worker`` subprocess that opens the same test database; and the one-active-run guard."""
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from curation.exceptions import RunAlreadyActive
+from curation.models import Run, RunStatus
+from curation.services.runs import run_enqueue
+from tests.factories import ProjectFactory
+from tests.worker_handlers import CRASH_KIND, ECHO_KIND
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# The worker is another process: it only sees committed rows, so no wrapping transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def database_backend(settings):
+    """This process enqueues into the database task table (the test default runs inline)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def run_db_worker() -> subprocess.CompletedProcess:
+    """``db_worker --batch`` in a subprocess, with the test handlers registered, on the
+    database this test uses (a SQLite file, or the PostgreSQL test database)."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "curation.settings.test",
+        "ASSAY_TASK_BACKEND": "database",
+        "ASSAY_DATABASE_NAME": str(connection.settings_dict["NAME"]),
+    }
+    # System checks (URLs, templates) are `manage.py check`'s business, not the worker's.
+    command = ["db_worker", "--batch", "--no-startup-delay", "--no-reload", "--skip-checks"]
+    return subprocess.run(
+        [sys.executable, "-m", "tests.worker_handlers", *command],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_worker_executes_an_enqueued_run_and_stores_its_result(database_backend):
+    project = ProjectFactory()
+    run = run_enqueue(kind=ECHO_KIND, target=project, project=project, params={"rows": 3})
+    assert Run.objects.get(pk=run.pk).status == RunStatus.QUEUED
+
+    worker = run_db_worker()
+
+    assert worker.returncode == 0, worker.stderr
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED
+    assert run.result["echo"] == {"rows": 3}
+    assert run.result["pid"] != os.getpid()
+    assert f"echo from pid {run.result['pid']}" in run.log
+    assert run.progress == 100
+    assert run.started_at and run.finished_at and run.error == ""
+    assert DBTaskResult.objects.get(id=run.task_id).status == "SUCCESSFUL"
+
+
+def test_a_crashing_handler_ends_the_run_failed_with_error_and_log(database_backend):
+    project = ProjectFactory()
+    run = run_enqueue(kind=CRASH_KIND, target=project, project=project)
+
+    worker = run_db_worker()
+
+    assert worker.returncode == 0, worker.stderr
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert f"handler crashed on purpose (run {run.pk})" in run.error
+    assert "about to crash" in run.log
+    assert "Traceback" in run.log
+    assert run.finished_at is not None
+    # The failure is the run's, not the task queue's: the next run is accepted.
+    assert run_enqueue(kind=CRASH_KIND, target=project, project=project).status == "queued"
+
+
+def test_second_run_of_a_kind_on_a_target_is_refused_while_the_first_is_queued(
+    database_backend,
+):
+    project, other = ProjectFactory(), ProjectFactory()
+    first = run_enqueue(kind=ECHO_KIND, target=project, project=project)
+
+    with pytest.raises(RunAlreadyActive, match=f"#{first.pk}.*already queued"):
+        run_enqueue(kind=ECHO_KIND, target=project, project=project)
+
+    assert run_enqueue(kind=ECHO_KIND, target=other, project=other).status == "queued"
+    assert run_enqueue(kind=CRASH_KIND, target=project, project=project).status == "queued"
+    assert Run.objects.filter(kind=ECHO_KIND, project=project).count() == 1
+
+
+def _running_run(project, *, heartbeat_age: timedelta) -> Run:
+    run = run_enqueue(kind=ECHO_KIND, target=project, project=project)
+    Run.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING,
+        started_at=timezone.now() - heartbeat_age,
+        heartbeat_at=timezone.now() - heartbeat_age,
+    )
+    return run
+
+
+def test_a_stale_running_run_no_longer_blocks(database_backend, settings):
+    settings.RUN_STALE_AFTER_SECONDS = 60
+    project = ProjectFactory()
+    stale = _running_run(project, heartbeat_age=timedelta(seconds=61))
+
+    fresh = run_enqueue(kind=ECHO_KIND, target=project, project=project)
+
+    stale.refresh_from_db()
+    assert fresh.status == RunStatus.QUEUED
+    assert stale.status == RunStatus.FAILED
+    assert "stopped reporting progress" in stale.error
+
+
+def test_a_running_run_with_a_recent_heartbeat_still_blocks(database_backend, settings):
+    settings.RUN_STALE_AFTER_SECONDS = 60
+    project = ProjectFactory()
+    running = _running_run(project, heartbeat_age=timedelta(seconds=30))
+
+    with pytest.raises(RunAlreadyActive, match="already running"):
+        run_enqueue(kind=ECHO_KIND, target=project, project=project)
+
+    running.refresh_from_db()
+    assert running.status == RunStatus.RUNNING
