@@ -3,6 +3,7 @@
 from .api_tokens import ApiToken
 from .examples import Example, ExampleSource, Label, LabelOrigin
 from .exports import DatasetExport, ExportFile, ExportFormat
+from .memberships import ProjectMembership, Role
 from .projects import Project, TaskType
 from .runs import Run, RunStatus
 from .versions import DatasetVersion, DatasetVersionMember, Split, VersionStatus
@@ -19,6 +20,8 @@ __all__ = [
     "Label",
     "LabelOrigin",
     "Project",
+    "ProjectMembership",
+    "Role",
     "Run",
     "RunStatus",
     "Split",

@@ -78,6 +78,14 @@ class Label(models.Model):
     external_ref = models.CharField(
         max_length=100, blank=True, help_text="Id in the system the label came from."
     )
+    lead_time_seconds = models.FloatField(
+        null=True, blank=True, help_text="How long the annotator took, when known."
+    )
+    meta = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Origin-specific details, e.g. a corrected response for generation.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -67,6 +67,8 @@ def label_add(
     annotator=None,
     confidence: float | None = None,
     external_ref: str = "",
+    lead_time_seconds: float | None = None,
+    meta: dict | None = None,
 ) -> Label:
     """Record a label and re-resolve the example's label."""
     label = Label.objects.create(
@@ -77,6 +79,30 @@ def label_add(
         annotator=annotator,
         confidence=confidence,
         external_ref=external_ref,
+        lead_time_seconds=lead_time_seconds,
+        meta=meta or {},
     )
     example_label_resolve(example=example)
     return label
+
+
+@transaction.atomic
+def label_update(*, label: Label, **changes) -> Label:
+    """Change a label's value or details (only the fields given) and re-resolve."""
+    allowed = {"value", "author", "annotator", "confidence", "lead_time_seconds", "meta"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"label_update cannot change {', '.join(sorted(unknown))}")
+    for name, value in changes.items():
+        setattr(label, name, value)
+    label.save(update_fields=[*changes, "updated_at"])
+    example_label_resolve(example=label.example)
+    return label
+
+
+@transaction.atomic
+def label_remove(*, label: Label) -> None:
+    """Delete a label (e.g. its annotation was deleted upstream) and re-resolve."""
+    example = label.example
+    label.delete()
+    example_label_resolve(example=example)

@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from curation.exceptions import AssayError
-from curation.models import Project, TaskType
+from curation.models import Project, ProjectMembership, Role, TaskType
 from curation.models.projects import DEFAULT_FIELD_SCHEMA
 
 
@@ -40,7 +40,7 @@ def project_create(
         raise AssayError(f"A project named '{name}' already exists.")
     if task_type == TaskType.GENERATION and label_set:
         raise AssayError("Generation projects have no label set (they have prompt/response).")
-    return Project.objects.create(
+    project = Project.objects.create(
         name=name,
         task_type=task_type,
         label_set=_clean_names(label_set or [], "The label set"),
@@ -50,6 +50,9 @@ def project_create(
         description=description,
         created_by=created_by,
     )
+    if created_by is not None:
+        ProjectMembership.objects.create(project=project, user=created_by, role=Role.ADMIN)
+    return project
 
 
 @transaction.atomic
@@ -62,3 +65,19 @@ def project_label_set_extend(*, project: Project, labels: list[str]) -> Project:
         project.label_set = [*project.label_set, *new]
         project.save(update_fields=["label_set", "updated_at"])
     return project
+
+
+@transaction.atomic
+def project_member_set(*, project: Project, user, role: str) -> ProjectMembership:
+    """Give ``user`` ``role`` in ``project`` (adding or changing the membership)."""
+    if role not in Role.values:
+        raise AssayError(f"Unknown role '{role}'; expected one of {', '.join(Role.values)}.")
+    membership, _ = ProjectMembership.objects.update_or_create(
+        project=project, user=user, defaults={"role": role}
+    )
+    return membership
+
+
+@transaction.atomic
+def project_member_remove(*, project: Project, user) -> None:
+    ProjectMembership.objects.filter(project=project, user=user).delete()

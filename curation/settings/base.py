@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "curation",
+    "curation.weak_supervision",
+    "curation.quality",
     "labeling",
     "training",
 ]
@@ -178,6 +180,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# WhiteNoise warns about a missing root at start-up; collectstatic fills it for production.
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "curation" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

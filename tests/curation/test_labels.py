@@ -38,3 +38,17 @@ def test_most_confident_weak_label_wins(classification_project):
     label_add(example=example, value="ham", origin="labeling_function", confidence=0.9)
     example.refresh_from_db()
     assert (example.resolved_label, example.resolved_label_origin) == ("ham", "labeling_function")
+
+
+def test_updating_or_removing_a_label_re_resolves_the_example(classification_project):
+    from curation.services.labels import label_remove, label_update
+
+    example = ExampleFactory(project=classification_project)
+    label = label_add(example=example, value="spam", origin="annotator", lead_time_seconds=4.5)
+    label_add(example=example, value="ham", origin="import")
+    label_update(label=label, value="ham")
+    example.refresh_from_db()
+    assert (example.resolved_label, example.resolved_label_origin) == ("ham", "annotator")
+    label_remove(label=label)
+    example.refresh_from_db()
+    assert (example.resolved_label, example.resolved_label_origin) == ("ham", "import")

@@ -1,0 +1,2 @@
+"""Data quality: label issues (cleanlab), duplicates, outliers, Great Expectations rules,
+and the reviewable findings they produce (Django app label ``quality``)."""
