@@ -170,15 +170,7 @@ def server_start(config: LabelStudioServerConfig, *, timeout: float = 240.0) -> 
             "run `manage.py labeling_server install` first."
         )
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    command = [
-        str(config.executable),
-        "start",
-        "--no-browser",
-        "--internal-host",
-        "127.0.0.1",
-        "--port",
-        str(config.port),
-    ]
+    command = _start_command(config)
     with open(config.log_file, "ab") as log:
         process = subprocess.Popen(
             command,
@@ -192,6 +184,35 @@ def server_start(config: LabelStudioServerConfig, *, timeout: float = 240.0) -> 
     config.pid_file.write_text(str(process.pid))
     _wait_until_healthy(config, process, timeout)
     return process.pid
+
+
+def server_run_foreground(config: LabelStudioServerConfig) -> None:
+    """Become the Label Studio server (exec), for a supervisor that watches this process
+    (`assay_serve`). When one already answers at the URL, wait instead of starting a second
+    one, so stopping this process never stops a server something else started."""
+    if server_health(config.url):
+        while True:
+            time.sleep(3600)
+    if not server_is_installed(config):
+        raise LabelStudioServerError(
+            f"Label Studio is not installed in {config.venv_dir}; "
+            "run `manage.py labeling_server install` first."
+        )
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    os.chdir(config.data_dir)
+    os.execve(str(config.executable), _start_command(config), config.server_env())
+
+
+def _start_command(config: LabelStudioServerConfig) -> list[str]:
+    return [
+        str(config.executable),
+        "start",
+        "--no-browser",
+        "--internal-host",
+        "127.0.0.1",
+        "--port",
+        str(config.port),
+    ]
 
 
 def _wait_until_healthy(

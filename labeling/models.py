@@ -23,6 +23,23 @@ class LabelStudioLink(models.Model):
     task_count = models.PositiveIntegerField(default=0)
     annotation_count = models.PositiveIntegerField(default=0)
     cancelled_count = models.PositiveIntegerField(default=0)
+    overlap = models.PositiveSmallIntegerField(
+        default=1, help_text="Annotators per task (LS maximum_annotations)."
+    )
+    model_version = models.CharField(
+        max_length=200, blank=True, help_text="The pre-annotation version LS shows annotators."
+    )
+    webhook_id = models.PositiveBigIntegerField(null=True, blank=True)
+    pull_watermark = models.DateTimeField(
+        null=True, blank=True, help_text="LS updated_at of the newest task an earlier pull read."
+    )
+    last_full_pull_at = models.DateTimeField(null=True, blank=True)
+    hint_received_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a webhook last said something changed in LS."
+    )
+    full_pull_requested = models.BooleanField(
+        default=False, help_text="A webhook reported deletions: the next pull reads everything."
+    )
 
     class Meta:
         constraints = [
@@ -49,6 +66,9 @@ class TaskLink(models.Model):
         "curation.Example", on_delete=models.CASCADE, related_name="label_studio_task"
     )
     ls_task_id = models.PositiveBigIntegerField()
+    prediction_versions = models.JSONField(
+        default=list, blank=True, help_text="model_version of each pre-annotation pushed."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -58,3 +78,24 @@ class TaskLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.example} → LS task {self.ls_task_id}"
+
+
+class Consensus(models.Model):
+    """The annotators' consensus on an example: the majority label (which is also the
+    example's resolved label) and how strongly they agree on it.
+
+    ``agreement`` is the share of the example's annotators who chose ``value``: 1.0 when
+    all agree, 0.5 for a two-to-two split. Written by the pull, one row per example with
+    at least one annotator label.
+    """
+
+    example = models.OneToOneField(
+        "curation.Example", on_delete=models.CASCADE, related_name="consensus"
+    )
+    value = models.TextField()
+    agreement = models.FloatField()
+    annotator_count = models.PositiveSmallIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.example}: {self.value} ({self.agreement:.0%} of {self.annotator_count})"

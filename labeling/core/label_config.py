@@ -129,3 +129,20 @@ def classification_result(label: str, *, to_name: str) -> list[dict]:
             "value": {"choices": [label]},
         }
     ]
+
+
+def prediction_result(*, task_type: str, fields: list[str], value: str) -> list[dict] | None:
+    """The result a pre-annotation of ``value`` shows in the generated interface, or None
+    when the interface cannot show it (a generation label other than accept/reject)."""
+    if task_type == "classification":
+        return classification_result(value, to_name=fields[0])
+    if value not in VERDICTS:
+        return None
+    return [
+        {
+            "from_name": VERDICT_CONTROL,
+            "to_name": fields[-1],
+            "type": "choices",
+            "value": {"choices": [value]},
+        }
+    ]

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from labeling.core.label_config import EXTERNAL_ID_KEY
@@ -30,12 +30,27 @@ class LsProject:
     title: str
     url: str
     label_config: str = ""
+    model_version: str = ""
+    maximum_annotations: int = 1
+
+
+@dataclass(frozen=True)
+class LsPrediction:
+    id: int
+    task_id: int
+    model_version: str
+    score: float | None
+    result: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class LsTask:
+    """A task; ``annotations`` is filled only by `annotated_tasks`."""
+
     id: int
     data: dict[str, Any]
+    updated_at: datetime | None = None
+    annotations: tuple["LsAnnotation", ...] = ()
 
     @property
     def external_id(self) -> str | None:
@@ -60,6 +75,11 @@ def _parse_time(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _filter_time(value: datetime) -> str:
+    """The one datetime format LS's data-manager filters accept (UTC, trailing Z)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class LabelStudioClient:
@@ -132,11 +152,29 @@ class LabelStudioClient:
             title=project.title or "",
             url=self.project_url(project.id),
             label_config=project.label_config or "",
+            model_version=project.model_version or "",
+            maximum_annotations=project.maximum_annotations or 1,
         )
 
     def project_update_config(self, project_id: int, *, label_config: str) -> None:
         with self._errors(f"update the labelling interface of project {project_id}"):
             self._sdk.projects.update(id=project_id, label_config=label_config)
+
+    def project_show_model_version(self, project_id: int, model_version: str) -> None:
+        """Make annotators see this version's predictions as pre-annotations."""
+        with self._errors(f"select model version '{model_version}' in project {project_id}"):
+            self._sdk.projects.update(
+                id=project_id, model_version=model_version, show_collab_predictions=True
+            )
+
+    def project_set_overlap(self, project_id: int, annotators_per_task: int) -> None:
+        """Every task is annotated by this many annotators (100% of tasks overlap)."""
+        with self._errors(f"set the overlap of project {project_id}"):
+            self._sdk.projects.update(
+                id=project_id,
+                maximum_annotations=annotators_per_task,
+                overlap_cohort_percentage=100,
+            )
 
     def project_delete(self, project_id: int) -> None:
         with self._errors(f"delete project {project_id}"):
@@ -158,6 +196,41 @@ class LabelStudioClient:
                 f"{project_id}; push again to reconcile."
             )
         return task_ids
+
+    def prediction_create(
+        self, task_id: int, *, result: list[dict], score: float | None, model_version: str
+    ) -> LsPrediction:
+        with self._errors(f"add a prediction to task {task_id}"):
+            made = self._sdk.predictions.create(
+                task=task_id, result=result, score=score, model_version=model_version
+            )
+        return LsPrediction(made.id, task_id, made.model_version or "", made.score, made.result)
+
+    def task_predictions(self, task_id: int) -> list[LsPrediction]:
+        with self._errors(f"list the predictions of task {task_id}"):
+            found = self._sdk.predictions.list(task=task_id)
+        return [
+            LsPrediction(p.id, task_id, p.model_version or "", p.score, list(p.result or []))
+            for p in found
+        ]
+
+    def webhook_create(
+        self, project_id: int, *, url: str, actions: list[str], headers: dict[str, str]
+    ) -> int:
+        with self._errors(f"register a webhook for project {project_id}"):
+            hook = self._sdk.webhooks.create(
+                url=url,
+                project=project_id,
+                send_payload=True,
+                send_for_all_actions=False,
+                actions=actions,
+                headers=headers,
+            )
+        return hook.id
+
+    def webhook_delete(self, webhook_id: int) -> None:
+        with self._errors(f"delete webhook {webhook_id}"):
+            self._sdk.webhooks.delete(id=webhook_id)
 
     def task_delete(self, task_id: int) -> None:
         with self._errors(f"delete task {task_id}"):
@@ -187,15 +260,34 @@ class LabelStudioClient:
         for task in self._task_pages(project_id, fields="task_only", include="id,data"):
             yield LsTask(id=task.id, data=dict(task.data or {}))
 
-    def annotations_iter(self, project_id: int) -> Iterator[LsAnnotation]:
-        """Every annotation of the project, cancelled ones included (flagged)."""
-        query = json.dumps({"filters": _ANNOTATED_FILTER})
+    def annotated_tasks(
+        self, project_id: int, *, updated_after: datetime | None = None
+    ) -> Iterator[LsTask]:
+        """Tasks with their annotations (cancelled ones included, flagged): every task with
+        an annotation, or, given ``updated_after``, every task LS changed since then (an
+        annotation made, changed or deleted touches its task), annotated or not."""
+        filters = _ANNOTATED_FILTER
+        if updated_after is not None:
+            filters = {"conjunction": "and", "items": [_updated_after(updated_after)]}
+        query = json.dumps({"filters": filters})
         # No `include` here: with it LS shortens each annotation to its id.
         for task in self._task_pages(project_id, fields="all", include=None, query=query):
-            external_id = LsTask(id=task.id, data=dict(task.data or {})).external_id
-            for raw in getattr(task, "annotations", None) or []:
-                raw = raw if isinstance(raw, dict) else raw.dict()
-                yield self._annotation(raw, task.id, task_external_id=external_id)
+            data = dict(task.data or {})
+            external_id = LsTask(id=task.id, data=data).external_id
+            annotations = tuple(
+                self._annotation(
+                    raw if isinstance(raw, dict) else raw.dict(),
+                    task.id,
+                    task_external_id=external_id,
+                )
+                for raw in getattr(task, "annotations", None) or []
+            )
+            yield LsTask(task.id, data, _parse_time(task.updated_at), annotations)
+
+    def annotations_iter(self, project_id: int) -> Iterator[LsAnnotation]:
+        """Every annotation of the project, cancelled ones included (flagged)."""
+        for task in self.annotated_tasks(project_id):
+            yield from task.annotations
 
     def annotation_create(
         self,
@@ -284,6 +376,15 @@ _ANNOTATED_FILTER = {
 }
 
 
+def _updated_after(moment: datetime) -> dict:
+    return {
+        "filter": "filter:tasks:updated_at",
+        "operator": "greater",
+        "type": "Datetime",
+        "value": _filter_time(moment),
+    }
+
+
 def label_studio_client() -> LabelStudioClient:
     """The client for the configured server (``LABEL_STUDIO_URL`` / ``LABEL_STUDIO_TOKEN``)."""
     return LabelStudioClient.from_settings()
@@ -292,6 +393,7 @@ def label_studio_client() -> LabelStudioClient:
 __all__ = [
     "LabelStudioClient",
     "LsAnnotation",
+    "LsPrediction",
     "LsProject",
     "LsTask",
     "label_studio_client",

@@ -1,33 +1,50 @@
 """Pulling Label Studio annotations into Assay as annotator labels.
 
 Each LS annotation becomes at most one `curation.Label` (origin ``annotator``, author the
-LS user's e-mail, ``external_ref`` the LS annotation id), so pulling again updates labels
-instead of adding them. A pull reads everything first and then applies it in one
-transaction: Label Studio going down midway changes nothing in Assay. Because it sees all
-annotations, it also mirrors what happened in LS since the last pull: a changed choice
-updates the label; an annotation cancelled (skipped), emptied or deleted removes it.
+LS user's e-mail, ``external_ref`` the LS annotation id, the annotator's lead time, and in
+``meta`` the LS task id and, for generation, the corrected response), so pulling again
+updates labels instead of adding them. A pull reads first and then applies what it read
+in one transaction: Label Studio going down midway changes nothing in Assay.
+
+Two modes. A **full** pull reads every annotated task and mirrors everything: changed
+annotations update their label; cancelled (skipped), emptied or deleted ones, and those of
+deleted tasks, remove it. An **incremental** pull reads only the tasks LS changed since
+the watermark (the newest task ``updated_at`` an earlier pull saw; LS touches a task when
+one of its annotations is made, changed or deleted) and mirrors those tasks the same way.
+Task deletions are only seen by a full pull (the reconcile job and TASKS_DELETED hooks).
 """
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from curation.models import Example, Label, LabelOrigin, Project
-from curation.services.labels import example_label_resolve, label_add
+from curation.services.labels import label_add, label_remove, label_update
 from curation.services.runs import Progress, run_enqueue
 from labeling.core.label_config import annotation_value
 from labeling.integrations.label_studio import (
     LabelStudioClient,
     LsAnnotation,
+    LsTask,
     label_studio_client,
 )
 from labeling.models import LabelStudioLink, TaskLink
+from labeling.services.consensus import consensus_refresh
 from labeling.services.links import label_studio_link_get
+
+# Re-read tasks changed shortly before the watermark: a write LS committed late (after a
+# pull read past it) is still picked up. Re-applying an annotation changes nothing.
+WATERMARK_SLACK = timedelta(seconds=30)
+# A run that saw a webhook arrive while it was reading pulls again, at most this often.
+MAX_PASSES = 3
 
 
 @dataclass
 class PullReport:
+    mode: str = "full"
+    tasks_read: int = 0
     annotations_seen: int = 0
     labels_created: int = 0
     labels_updated: int = 0
@@ -41,6 +58,20 @@ class PullReport:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class _Wanted:
+    """What a label mirroring one annotation should hold."""
+
+    value: str
+    author: str
+    lead_time_seconds: float | None
+    meta: dict
+
+    def changes_from(self, label: Label) -> dict:
+        wanted = asdict(self)
+        return {name: v for name, v in wanted.items() if getattr(label, name) != v}
+
+
 def _example_ids_by_task(link: LabelStudioLink) -> tuple[dict[int, int], dict[str, int]]:
     by_task = dict(TaskLink.objects.filter(link=link).values_list("ls_task_id", "example_id"))
     by_external_id = dict(
@@ -49,15 +80,18 @@ def _example_ids_by_task(link: LabelStudioLink) -> tuple[dict[int, int], dict[st
     return by_task, by_external_id
 
 
-def _pulled_labels(link: LabelStudioLink) -> dict[str, Label]:
-    """The labels earlier pulls made for this project, by LS annotation id."""
+def _pulled_labels(link: LabelStudioLink, example_ids: set[int] | None) -> dict[str, Label]:
+    """Labels earlier pulls made, by LS annotation id: all of the project's, or those of
+    the given examples (an incremental pull mirrors only the tasks it read)."""
     labels = Label.objects.filter(
         example__project=link.project, origin=LabelOrigin.ANNOTATOR
     ).exclude(external_ref="")
-    return {label.external_ref: label for label in labels}
+    if example_ids is not None:
+        labels = labels.filter(example_id__in=example_ids)
+    return {label.external_ref: label for label in labels.select_related("example")}
 
 
-def _label_value(project: Project, annotation: LsAnnotation, report: PullReport) -> str | None:
+def _wanted(project: Project, annotation: LsAnnotation, report: PullReport) -> _Wanted | None:
     value = annotation_value(task_type=project.task_type, result=annotation.result)
     if value is None:
         report.empty += 1
@@ -65,95 +99,162 @@ def _label_value(project: Project, annotation: LsAnnotation, report: PullReport)
     if project.is_classification and value.label not in project.label_set:
         report.unknown_labels[value.label] = report.unknown_labels.get(value.label, 0) + 1
         return None
-    return value.label
+    meta: dict = {"ls_task_id": annotation.task_id}
+    if value.corrected_response:
+        meta["corrected_response"] = value.corrected_response
+    return _Wanted(value.label, annotation.user_email, annotation.lead_time, meta)
 
 
-def _match_examples(
-    link: LabelStudioLink, annotations: list[LsAnnotation], report: PullReport
-) -> list[tuple[LsAnnotation, int]]:
-    """Pair each annotation with its example: by task link, else by the external id in the
+def _match_tasks(
+    link: LabelStudioLink, tasks: list[LsTask], report: PullReport
+) -> list[tuple[LsTask, int]]:
+    """Pair each task with its example: by task link, else by the external id in the
     task's data (a task pushed by a push that crashed before recording its link)."""
     by_task, by_external_id = _example_ids_by_task(link)
     matched = []
-    for annotation in annotations:
-        report.annotations_seen += 1
-        example_id = by_task.get(annotation.task_id) or by_external_id.get(
-            annotation.task_external_id or ""
-        )
+    for task in tasks:
+        report.annotations_seen += len(task.annotations)
+        example_id = by_task.get(task.id) or by_external_id.get(task.external_id or "")
         if example_id is None:
-            report.unknown_tasks += 1
+            report.unknown_tasks += len(task.annotations)
         else:
-            matched.append((annotation, example_id))
+            matched.append((task, example_id))
     return matched
 
 
+def _apply_annotation(
+    annotation: LsAnnotation, example: Example, pulled: dict[str, Label], report: PullReport
+) -> bool:
+    """Create or update the annotation's label; True when something changed."""
+    if annotation.was_cancelled:
+        report.cancelled += 1
+        return False  # its label, if an earlier pull made one, is removed afterwards
+    wanted = _wanted(example.project, annotation, report)
+    if wanted is None:
+        return False
+    existing = pulled.pop(str(annotation.id), None)
+    if existing is None:
+        label_add(
+            example=example,
+            origin=LabelOrigin.ANNOTATOR,
+            external_ref=str(annotation.id),
+            **asdict(wanted),
+        )
+        report.labels_created += 1
+        return True
+    changes = wanted.changes_from(existing)
+    if changes:
+        label_update(label=existing, **changes)
+        report.labels_updated += 1
+    return bool(changes)
+
+
 @transaction.atomic
-def _apply(link: LabelStudioLink, annotations: list[LsAnnotation], report: PullReport) -> None:
-    matched = _match_examples(link, annotations, report)
-    examples = Example.objects.in_bulk({example_id for _, example_id in matched})
-    pulled = _pulled_labels(link)
+def _apply(link: LabelStudioLink, tasks: list[LsTask], report: PullReport, *, full: bool) -> None:
+    matched = _match_tasks(link, tasks, report)
+    example_ids = {example_id for _, example_id in matched}
+    examples = Example.objects.select_related("project").in_bulk(example_ids)
+    pulled = _pulled_labels(link, None if full else example_ids)
     touched: set[int] = set()
-    for annotation, example_id in matched:
-        if annotation.was_cancelled:
-            report.cancelled += 1
-            continue  # its label, if an earlier pull made one, is removed below
-        value = _label_value(link.project, annotation, report)
-        if value is None:
-            continue
-        existing = pulled.pop(str(annotation.id), None)
-        if existing is None:
-            label_add(
-                example=examples[example_id],
-                value=value,
-                origin=LabelOrigin.ANNOTATOR,
-                author=annotation.user_email,
-                external_ref=str(annotation.id),
-            )
-            report.labels_created += 1
-        elif (existing.value, existing.author) != (value, annotation.user_email):
-            existing.value, existing.author = value, annotation.user_email
-            existing.save(update_fields=["value", "author", "updated_at"])
-            touched.add(existing.example_id)
-            report.labels_updated += 1
+    for task, example_id in matched:
+        for annotation in task.annotations:
+            if _apply_annotation(annotation, examples[example_id], pulled, report):
+                touched.add(example_id)
     # What is left was pulled before but is now cancelled, emptied or deleted in LS.
     for label in pulled.values():
         touched.add(label.example_id)
-        label.delete()
+        label_remove(label=label)
         report.labels_removed += 1
-    for example in Example.objects.filter(pk__in=touched):
-        example_label_resolve(example=example)
+    consensus_refresh(example_ids=touched)
+
+
+def _read(
+    client: LabelStudioClient, link: LabelStudioLink, *, full: bool
+) -> tuple[list[LsTask], datetime | None]:
+    since = None if full or link.pull_watermark is None else link.pull_watermark - WATERMARK_SLACK
+    tasks = list(client.annotated_tasks(link.ls_project_id, updated_after=since))
+    seen = [task.updated_at for task in tasks if task.updated_at is not None]
+    newest = max([*seen, link.pull_watermark] if link.pull_watermark else seen, default=None)
+    return tasks, newest
 
 
 def label_studio_pull(
     *,
     project: Project,
+    full: bool = False,
     progress: Progress | None = None,
     client: LabelStudioClient | None = None,
 ) -> PullReport:
-    """Mirror the linked LS project's annotations as annotator labels."""
+    """Mirror the linked LS project's annotations as annotator labels: everything when
+    ``full`` (or on the first pull), else what changed since the watermark."""
     link = label_studio_link_get(project)
     client = client or label_studio_client()
-    if progress is not None:
-        progress.update(0, "Reading annotations from Label Studio")
-    annotations = list(client.annotations_iter(link.ls_project_id))
-    if progress is not None:
-        progress.update(50, f"Applying {len(annotations):,} annotations")
-    report = PullReport()
-    _apply(link, annotations, report)
-    link.annotation_count = report.annotations_seen - report.cancelled - report.unknown_tasks
-    link.cancelled_count = report.cancelled
-    link.last_pull_at = timezone.now()
-    link.save(update_fields=["annotation_count", "cancelled_count", "last_pull_at"])
+    full = full or link.pull_watermark is None
+    report = PullReport(mode="full" if full else "incremental")
+    _report(progress, 0, f"Reading annotations from Label Studio ({report.mode})")
+    tasks, watermark = _read(client, link, full=full)
+    report.tasks_read = len(tasks)
+    _report(progress, 50, f"Applying {sum(len(t.annotations) for t in tasks):,} annotations")
+    _apply(link, tasks, report, full=full)
+    _record(link, report, watermark=watermark, full=full)
     return report
 
 
-def label_studio_pull_start(*, project: Project, created_by=None):
+def _record(
+    link: LabelStudioLink, report: PullReport, *, watermark: datetime | None, full: bool
+) -> None:
+    link.annotation_count = (
+        Label.objects.filter(example__project=link.project, origin=LabelOrigin.ANNOTATOR)
+        .exclude(external_ref="")
+        .count()
+    )
+    link.last_pull_at = timezone.now()
+    link.pull_watermark = watermark
+    fields = ["annotation_count", "last_pull_at", "pull_watermark"]
+    if full:
+        link.cancelled_count = report.cancelled
+        link.last_full_pull_at = link.last_pull_at
+        fields += ["cancelled_count", "last_full_pull_at"]
+    link.save(update_fields=fields)
+
+
+def _report(progress: Progress | None, percent: float, message: str) -> None:
+    if progress is not None:
+        progress.update(percent, message)
+
+
+def label_studio_pull_start(*, project: Project, full: bool = False, created_by=None):
     """Queue a pull run for the worker (one at a time per project)."""
     label_studio_link_get(project)
     return run_enqueue(
-        kind="label_studio_pull", target=project, project=project, created_by=created_by
+        kind="label_studio_pull",
+        target=project,
+        project=project,
+        params={"full": full},
+        created_by=created_by,
     )
 
 
+def label_studio_pull_hinted(
+    *, project: Project, full: bool = False, progress: Progress | None = None
+) -> PullReport:
+    """Pull, and pull again while webhooks arrived during the pass (a hint that came in
+    after the read began may describe a change the read missed). A deletion hint makes
+    the next pass a full one."""
+    for _ in range(MAX_PASSES):
+        link = label_studio_link_get(project)
+        began = timezone.now()
+        full = full or link.full_pull_requested
+        if link.full_pull_requested:
+            LabelStudioLink.objects.filter(pk=link.pk).update(full_pull_requested=False)
+        report = label_studio_pull(project=project, full=full, progress=progress)
+        link.refresh_from_db(fields=["hint_received_at", "full_pull_requested"])
+        if link.hint_received_at is None or link.hint_received_at < began:
+            break
+        full = False
+    return report
+
+
 def label_studio_pull_run_handler(run, progress) -> dict:
-    return label_studio_pull(project=run.target, progress=progress).as_dict()
+    full = bool(run.params.get("full"))
+    return label_studio_pull_hinted(project=run.target, full=full, progress=progress).as_dict()

@@ -6,21 +6,29 @@ task carries in its data. Tasks LS has are linked (adopting those a crashed push
 but never recorded); only the rest are imported, in batches, each batch's links committed
 as soon as LS confirms it. A second push, or one resumed after a crash, creates nothing
 twice.
+
+A push can be limited to chosen examples (``example_ids``: "send these low-confidence
+examples for review"). Weak labels and model predictions of the pushed examples go along
+as LS predictions (score and ``model_version``), and the project is set to show the newest
+version, so annotators see them as pre-annotations.
 """
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
-from curation.models import Example, Project
+from curation.exceptions import AssayError
+from curation.models import Example, Label, LabelOrigin, Project
 from curation.services.runs import Progress, run_enqueue
-from labeling.core.label_config import EXTERNAL_ID_KEY
+from labeling.core.label_config import EXTERNAL_ID_KEY, prediction_result
 from labeling.integrations.label_studio import LabelStudioClient, label_studio_client
 from labeling.models import LabelStudioLink, TaskLink
 from labeling.services.links import label_studio_link_get
 
 PUSH_BATCH_SIZE = 1000
+PRE_ANNOTATION_ORIGINS = (LabelOrigin.MODEL, LabelOrigin.LABELING_FUNCTION)
 
 
 @dataclass
@@ -30,6 +38,8 @@ class PushReport:
     tasks_total: int = 0
     duplicate_tasks_in_label_studio: int = 0
     tasks_unknown_to_assay: int = 0
+    predictions_pushed: int = 0
+    model_version: str = ""
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -82,38 +92,122 @@ def _task_data(example: Example, fields: list[str]) -> dict:
     return data
 
 
-def _push_batch(*, client: LabelStudioClient, link: LabelStudioLink, example_ids: list[int]) -> int:
+def _pre_annotations(project: Project, example_ids: list[int]) -> dict[int, list[dict]]:
+    """Example id -> LS predictions: the newest weak or model label per model version
+    (the label's author, else its origin), oldest version first."""
+    labels = Label.objects.filter(
+        example_id__in=example_ids, origin__in=PRE_ANNOTATION_ORIGINS
+    ).order_by("created_at", "id")
+    newest: dict[int, dict[str, Label]] = {}
+    for label in labels:
+        newest.setdefault(label.example_id, {})[label.author or label.origin] = label
+    fields = project.content_fields
+    predictions: dict[int, list[dict]] = {}
+    for example_id, by_version in newest.items():
+        for version, label in by_version.items():
+            result = prediction_result(
+                task_type=project.task_type, fields=fields, value=label.value
+            )
+            if result is not None:
+                predictions.setdefault(example_id, []).append(
+                    {"result": result, "score": label.confidence, "model_version": version}
+                )
+    return predictions
+
+
+def _push_batch(
+    *, client: LabelStudioClient, link: LabelStudioLink, example_ids: list[int], report: PushReport
+) -> int:
     examples = list(Example.objects.filter(pk__in=example_ids).order_by("pk"))
     fields = link.project.content_fields
-    task_ids = client.tasks_import(
-        link.ls_project_id, [_task_data(example, fields) for example in examples]
-    )
+    predictions = _pre_annotations(link.project, example_ids)
+    tasks = [
+        {"data": _task_data(example, fields), "predictions": predictions.get(example.pk, [])}
+        for example in examples
+    ]
+    task_ids = client.tasks_import(link.ls_project_id, tasks)
     with transaction.atomic():
         TaskLink.objects.bulk_create(
             [
-                TaskLink(link=link, example=example, ls_task_id=task_id)
-                for example, task_id in zip(examples, task_ids, strict=True)
+                TaskLink(
+                    link=link,
+                    example=example,
+                    ls_task_id=task_id,
+                    prediction_versions=[p["model_version"] for p in task["predictions"]],
+                )
+                for example, task, task_id in zip(examples, tasks, task_ids, strict=True)
             ]
         )
+    _note_versions(report, [p for task in tasks for p in task["predictions"]])
     return len(task_ids)
+
+
+def _note_versions(report: PushReport, predictions: list[dict]) -> None:
+    report.predictions_pushed += len(predictions)
+    if predictions:
+        report.model_version = predictions[-1]["model_version"]
+
+
+def _top_up_predictions(
+    *, client: LabelStudioClient, link: LabelStudioLink, example_ids: list[int], report: PushReport
+) -> None:
+    """Add pre-annotations that appeared since the chosen examples' tasks were pushed."""
+    predictions = _pre_annotations(link.project, example_ids)
+    for task_link in TaskLink.objects.filter(link=link, example_id__in=list(predictions)):
+        missing = [
+            p
+            for p in predictions[task_link.example_id]
+            if p["model_version"] not in task_link.prediction_versions
+        ]
+        for prediction in missing:
+            client.prediction_create(task_link.ls_task_id, **prediction)
+            task_link.prediction_versions = [
+                *task_link.prediction_versions,
+                prediction["model_version"],
+            ]
+            task_link.save(update_fields=["prediction_versions"])
+        _note_versions(report, missing)
+
+
+def _chosen(project: Project, example_ids: Iterable[int] | None) -> set[int] | None:
+    if example_ids is None:
+        return None
+    chosen = {int(i) for i in example_ids}
+    found = set(Example.objects.filter(project=project, pk__in=chosen).values_list("pk", flat=True))
+    if chosen - found:
+        missing = ", ".join(str(i) for i in sorted(chosen - found)[:10])
+        raise AssayError(f"Project '{project.name}' has no examples with ids {missing}.")
+    return chosen
 
 
 def label_studio_push(
     *,
     project: Project,
+    example_ids: Iterable[int] | None = None,
     progress: Progress | None = None,
     client: LabelStudioClient | None = None,
 ) -> PushReport:
-    """Push every example that has no task in the linked LS project yet."""
+    """Push every example (or the chosen ones) that has no task in the linked LS project
+    yet, with their pre-annotations; chosen examples that have a task get the
+    pre-annotations it lacks."""
     link = label_studio_link_get(project)
+    chosen = _chosen(project, example_ids)
     client = client or label_studio_client()
     report = PushReport()
     _report(progress, 0, "Listing the tasks Label Studio already has")
     in_label_studio = _ls_tasks_by_external_id(client, link, report)
     to_push = _links_reconcile(link=link, in_label_studio=in_label_studio, report=report)
+    if chosen is not None:
+        to_push = [example_id for example_id in to_push if example_id in chosen]
+        _top_up_predictions(
+            client=client, link=link, example_ids=sorted(chosen - set(to_push)), report=report
+        )
     for start in range(0, len(to_push), PUSH_BATCH_SIZE):
         report.tasks_created += _push_batch(
-            client=client, link=link, example_ids=to_push[start : start + PUSH_BATCH_SIZE]
+            client=client,
+            link=link,
+            example_ids=to_push[start : start + PUSH_BATCH_SIZE],
+            report=report,
         )
         _report(
             progress,
@@ -128,7 +222,10 @@ def label_studio_push(
     )
     link.task_count = report.tasks_total
     link.last_push_at = timezone.now()
-    link.save(update_fields=["task_count", "last_push_at"])
+    if report.model_version and report.model_version != link.model_version:
+        client.project_show_model_version(link.ls_project_id, report.model_version)
+        link.model_version = report.model_version
+    link.save(update_fields=["task_count", "last_push_at", "model_version"])
     _report(progress, 100, f"{report.tasks_created:,} tasks created, {report.tasks_total:,} in all")
     return report
 
@@ -138,13 +235,25 @@ def _report(progress: Progress | None, percent: float, message: str) -> None:
         progress.update(percent, message)
 
 
-def label_studio_push_start(*, project: Project, created_by=None):
-    """Queue a push run for the worker (one at a time per project)."""
+def label_studio_push_start(
+    *, project: Project, example_ids: Iterable[int] | None = None, created_by=None
+):
+    """Queue a push run for the worker (one at a time per project); other apps call this
+    with ``example_ids`` to send chosen examples for review."""
     label_studio_link_get(project)
+    chosen = _chosen(project, example_ids)
+    params = {} if chosen is None else {"example_ids": sorted(chosen)}
     return run_enqueue(
-        kind="label_studio_push", target=project, project=project, created_by=created_by
+        kind="label_studio_push",
+        target=project,
+        project=project,
+        params=params,
+        created_by=created_by,
     )
 
 
 def label_studio_push_run_handler(run, progress) -> dict:
-    return label_studio_push(project=run.target, progress=progress).as_dict()
+    example_ids = run.params.get("example_ids")
+    return label_studio_push(
+        project=run.target, example_ids=example_ids, progress=progress
+    ).as_dict()

@@ -28,6 +28,13 @@ def _unavailable(reason: str):
     pytest.skip(f"Label Studio is unavailable: {reason}")
 
 
+@pytest.fixture(autouse=True)
+def _no_webhooks_unless_asked(settings):
+    """Linking registers a webhook to ASSAY_PUBLIC_URL, where no test server listens (or,
+    worse, someone's `make run`); tests that want webhooks register them to live_server."""
+    settings.LABEL_STUDIO_WEBHOOKS = False
+
+
 @pytest.fixture(scope="session")
 def label_studio_server():
     config = LabelStudioServerConfig.from_env()

@@ -38,12 +38,20 @@ def worker_argv(task_backend: str) -> list[str] | None:
     return None
 
 
-def served_processes(*, host: str, port: int, task_backend: str) -> list[ServedProcess]:
+def served_processes(
+    *, host: str, port: int, task_backend: str, label_studio: bool = False
+) -> list[ServedProcess]:
     manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
     processes = [ServedProcess("web", [*manage, "runserver", f"{host}:{port}", "--noreload"])]
     worker = worker_argv(task_backend)
     if worker:
         processes.append(ServedProcess("worker", [*manage, *worker]))
+    if label_studio:
+        # Label Studio first (the pages and runs talk to it), then web and worker; the
+        # reconcile loop pulls whatever webhooks missed.
+        reconcile = [*manage, "labeling_reconcile", "--loop"]
+        ls_server = ServedProcess("label-studio", [*manage, "labeling_server", "run"])
+        processes = [ls_server, *processes, ServedProcess("reconcile", reconcile)]
     return processes
 
 
@@ -115,7 +123,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         host, port = settings.SERVE_HOST, settings.SERVE_PORT
-        processes = served_processes(host=host, port=port, task_backend=settings.TASK_BACKEND)
+        processes = served_processes(
+            host=host,
+            port=port,
+            task_backend=settings.TASK_BACKEND,
+            label_studio=settings.LABEL_STUDIO_ENABLED,
+        )
         supervisor = Supervisor(processes)
         with supervisor.signals_caught():
             supervisor.start()

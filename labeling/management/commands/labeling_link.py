@@ -12,10 +12,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("project", help="Project id or exact name.")
+        parser.add_argument("--overlap", type=int, default=1, help="Annotators per task.")
 
-    def handle(self, *args, project: str, **options):
+    def handle(self, *args, project: str, overlap: int, **options):
         try:
-            link = label_studio_project_link(project=project_from_ref(project))
+            link = label_studio_project_link(project=project_from_ref(project), overlap=overlap)
         except AssayError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(

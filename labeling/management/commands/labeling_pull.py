@@ -13,10 +13,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("project", help="Project id or exact name.")
         parser.add_argument("--quiet", action="store_true", help="No progress bar.")
+        parser.add_argument(
+            "--full", action="store_true", help="Read everything (mirrors deletions of tasks)."
+        )
 
-    def handle(self, *args, project: str, quiet: bool, **options):
+    def handle(self, *args, project: str, quiet: bool, full: bool, **options):
         target = project_from_ref(project)
         run = run_inline(
-            kind="label_studio_pull", target=target, project=target, params={}, quiet=quiet
+            kind="label_studio_pull",
+            target=target,
+            project=target,
+            params={"full": full},
+            quiet=quiet,
         )
         self.stdout.write(json.dumps(run.result, indent=2))

@@ -6,6 +6,8 @@ from labeling.lifecycle import (
     LabelStudioServerConfig,
     LabelStudioServerError,
     server_install,
+    server_is_installed,
+    server_run_foreground,
     server_start,
     server_status,
     server_stop,
@@ -16,15 +18,25 @@ class Command(BaseCommand):
     help = "Manage the local Label Studio server (its own virtualenv, bound to 127.0.0.1)."
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["install", "start", "stop", "status"])
+        parser.add_argument(
+            "action",
+            choices=["install", "start", "stop", "status", "run"],
+            help="run: in the foreground (for assay_serve); install skips an installed one "
+            "unless --force.",
+        )
+        parser.add_argument("--force", action="store_true", help="Reinstall.")
         parser.add_argument(
             "--timeout", type=float, default=240.0, help="Seconds to wait for a healthy start."
         )
 
-    def handle(self, *args, action: str, timeout: float, **options):
+    def handle(self, *args, action: str, timeout: float, force: bool, **options):
         config = LabelStudioServerConfig.from_env()
         try:
-            if action == "install":
+            if action == "run":
+                server_run_foreground(config)
+            elif action == "install" and server_is_installed(config) and not force:
+                self.stdout.write(f"Label Studio is installed in {config.venv_dir}.")
+            elif action == "install":
                 self.stdout.write(f"Installing Label Studio into {config.venv_dir} …")
                 server_install(config)
                 self.stdout.write(self.style.SUCCESS("Label Studio installed."))

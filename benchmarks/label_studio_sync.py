@@ -1,0 +1,240 @@
+"""Label Studio sync benchmark: Assay's push and pull against the LS API's own time.
+
+    .venv/bin/python benchmarks/label_studio_sync.py [--tasks 20000] [--output PATH]
+        [--database-url URL]
+
+Against the real server (started, and stopped afterwards, when none answers), in one run:
+
+(a) push: `label_studio_push` of N examples (it lists the LS project's tasks, imports
+    the missing ones in batches of 1,000 and records a task link per example), against
+    the anchor: the same raw SDK calls (list the tasks, `projects.import_tasks` of the
+    same payloads in the same batches) into a second, empty LS project;
+(b) pull: a full `label_studio_pull` of N annotations (made in LS beforehand by importing
+    annotated tasks, not timed) into N labels with consensus rows, against the anchor:
+    the raw SDK `tasks.list` pages with the same fields and filter;
+(c) re-pull: an incremental pull when nothing changed, against the same listing with the
+    watermark filter.
+
+The database is a fresh SQLite file in a temporary folder unless --database-url is given.
+Prints a table and writes benchmarks/results/label_studio_sync.json. The ratio (Assay /
+anchor, measured side by side) is the number to compare; absolute seconds are noisy.
+"""
+
+import argparse
+import datetime
+import json
+import logging
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "label_studio_sync.json"
+BATCH = 1000
+WORDS = "free call now win prize claim text reply stop cash offer lunch later home".split()
+
+
+def setup_django(data_dir: Path, database_url: str | None) -> None:
+    os.environ["ASSAY_DATA_DIR"] = str(data_dir)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "curation.settings.dev"
+    os.environ["ASSAY_TASK_BACKEND"] = "immediate"
+    os.environ["LABEL_STUDIO_WEBHOOKS"] = "false"
+    os.environ.pop("ASSAY_DATABASE_NAME", None)
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    sys.path.insert(0, str(REPO_ROOT))
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per HTTP call otherwise
+
+
+def make_project(name: str, n: int, rng: random.Random):
+    from curation.core.hashing import content_hash
+    from curation.models import Example, Project
+
+    project = Project.objects.create(
+        name=name, task_type="classification", label_set=["ham", "spam"], field_schema=["text"]
+    )
+    examples = []
+    for i in range(n):
+        fields = {"text": " ".join(rng.choices(WORDS, k=12)) + f" #{i}"}
+        examples.append(
+            Example(
+                project=project,
+                external_id=f"m{i}",
+                fields=fields,
+                content_hash=content_hash(fields),
+            )
+        )
+    Example.objects.bulk_create(examples, batch_size=2000)
+    return project
+
+
+def timed(fn):
+    start = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - start, value
+
+
+def raw_list(sdk, project_id: int, *, query: str | None, fields: str, include: str | None) -> int:
+    """Page through tasks exactly as the adapter does, with bare SDK calls."""
+    page, seen = 1, 0
+    while True:
+        pager = sdk.tasks.list(
+            project=project_id,
+            page=page,
+            page_size=1000,
+            fields=fields,
+            include=include,
+            query=query,
+        )
+        items = pager.items or []
+        seen += len(items)
+        if not items or seen >= pager.response.total:
+            return seen
+        page += 1
+
+
+def bench_push(client, n: int, rng: random.Random) -> dict:
+    from labeling.services.links import label_studio_project_link
+    from labeling.services.push import label_studio_push
+
+    project = make_project("bench push", n, rng)
+    link = label_studio_project_link(project=project, client=client)
+    assay_s, report = timed(lambda: label_studio_push(project=project, client=client))
+    assert report.tasks_created == n, report
+
+    anchor = client.project_create(title="bench push anchor", label_config=link.label_config)
+    payloads = [
+        {"data": {"text": e.fields["text"], "assay_external_id": e.external_id}, "predictions": []}
+        for e in project.examples.order_by("pk")
+    ]
+
+    def raw_push():
+        raw_list(client._sdk, anchor.id, query=None, fields="task_only", include="id,data")
+        for start in range(0, n, BATCH):
+            client._sdk.projects.import_tasks(
+                id=anchor.id, request=payloads[start : start + BATCH], return_task_ids=True
+            )
+
+    anchor_s, _ = timed(raw_push)
+    client.project_delete(anchor.id)
+    client.project_delete(link.ls_project_id)
+    return {"stage": f"push {n:,} tasks", "assay_s": assay_s, "anchor_s": anchor_s}
+
+
+def bench_pull(client, n: int, rng: random.Random) -> list[dict]:
+    from labeling.core.label_config import classification_label_config, classification_result
+    from labeling.integrations.label_studio import _ANNOTATED_FILTER, _updated_after
+    from labeling.models import LabelStudioLink
+    from labeling.services.pull import WATERMARK_SLACK, label_studio_pull
+
+    project = make_project("bench pull", n, rng)
+    config = classification_label_config(fields=["text"], labels=["ham", "spam"])
+    ls_project = client.project_create(title="bench pull", label_config=config)
+    tasks = [
+        {
+            "data": {"text": e.fields["text"], "assay_external_id": e.external_id},
+            "annotations": [
+                {"result": classification_result(rng.choice(["ham", "spam"]), to_name="text"),
+                 "lead_time": round(rng.uniform(1, 20), 2)}
+            ],
+        }
+        for e in project.examples.order_by("pk")
+    ]  # fmt: skip
+    for start in range(0, n, BATCH):
+        client.tasks_import(ls_project.id, tasks[start : start + BATCH])
+    link = LabelStudioLink.objects.create(
+        project=project,
+        ls_project_id=ls_project.id,
+        base_url=client.url,
+        project_url=ls_project.url,
+        label_config=config,
+    )
+    full_s, report = timed(lambda: label_studio_pull(project=project, full=True, client=client))
+    assert report.labels_created == n, report
+    query = json.dumps({"filters": _ANNOTATED_FILTER})
+    anchor_full_s, listed = timed(
+        lambda: raw_list(client._sdk, ls_project.id, query=query, fields="all", include=None)
+    )
+    assert listed == n
+    link.refresh_from_db()
+    again_s, again = timed(lambda: label_studio_pull(project=project, client=client))
+    assert again.mode == "incremental" and again.labels_created == 0, again
+    since = {"conjunction": "and", "items": [_updated_after(link.pull_watermark - WATERMARK_SLACK)]}
+    anchor_again_s, _ = timed(
+        lambda: raw_list(
+            client._sdk,
+            ls_project.id,
+            query=json.dumps({"filters": since}),
+            fields="all",
+            include=None,
+        )
+    )
+    client.project_delete(ls_project.id)
+    return [
+        {"stage": f"pull {n:,} annotations (full)", "assay_s": full_s, "anchor_s": anchor_full_s},
+        {
+            "stage": "re-pull, nothing changed (incremental)",
+            "assay_s": again_s,
+            "anchor_s": anchor_again_s,
+            "tasks_reread": again.tasks_read,
+        },
+    ]
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=20000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--database-url", default=None, help="Default: fresh SQLite in a temp dir.")
+    args = parser.parse_args(argv)
+
+    sys.path.insert(0, str(REPO_ROOT))
+    from labeling.lifecycle import LabelStudioServerConfig, server_start, server_stop
+
+    server = LabelStudioServerConfig.from_env()  # before ASSAY_DATA_DIR moves to the temp dir
+    started = server_start(server)
+    try:
+        with tempfile.TemporaryDirectory(prefix="assay-ls-bench-") as tmp:
+            setup_django(Path(tmp), args.database_url)
+            from labeling.integrations.label_studio import LabelStudioClient
+
+            client = LabelStudioClient(url=server.url, token=server.token, timeout=600)
+            rng = random.Random(args.seed)
+            rows = [bench_push(client, args.tasks, rng), *bench_pull(client, args.tasks, rng)]
+    finally:
+        if started is not None:
+            server_stop(server)
+    for row in rows:
+        row["ratio"] = row["assay_s"] / row["anchor_s"]
+    result = {
+        "benchmark": "label_studio_sync",
+        "tasks": args.tasks,
+        "database": "postgresql" if args.database_url else "sqlite",
+        "measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "rows": rows,
+    }
+    print(f"{'stage':<42} {'Assay s':>9} {'LS API s':>9} {'ratio':>7}")
+    for row in rows:
+        seconds = f"{row['assay_s']:>9.1f} {row['anchor_s']:>9.1f}"
+        print(f"{row['stage']:<42} {seconds} {row['ratio']:>6.2f}x")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return result
+
+
+if __name__ == "__main__":
+    main()
