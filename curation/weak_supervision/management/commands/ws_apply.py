@@ -1,0 +1,24 @@
+"""Apply a project's labeling functions to all its examples, with a progress bar."""
+
+from django.core.management.base import BaseCommand
+
+from curation.management.cli import project_from_ref, run_inline
+
+
+class Command(BaseCommand):
+    help = "Apply the project's active labeling functions and print their analysis."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("project", help="Project id or exact name.")
+        parser.add_argument("--quiet", action="store_true", help="No progress bar.")
+
+    def handle(self, *args, **options) -> None:
+        from curation.weak_supervision.management.commands.ws_analysis import analysis_table
+        from curation.weak_supervision.models import LFApplication
+
+        project = project_from_ref(options["project"])
+        run = run_inline(
+            kind="lf_apply", target=project, project=project, params={}, quiet=options["quiet"]
+        )
+        application = LFApplication.objects.get(pk=run.result["application_id"])
+        self.stdout.write(analysis_table(application))

@@ -1,0 +1,1 @@
+"""Weak-supervision reads: LFs, the rows they run on, applications, fits, previews."""

@@ -1,0 +1,131 @@
+"""Applying a project's LFs to all its examples: declarative LFs vectorised over whole
+columns, Python LFs through Snorkel's ``PandasLFApplier``; the label matrix is stored with
+the LF versions that made it, and analysed against the human labels."""
+
+import time
+
+import numpy as np
+from django.db import transaction
+
+from curation.exceptions import AssayError
+from curation.models import Project
+from curation.services.runs import Progress, SilentProgress, run_enqueue
+from curation.weak_supervision.core.analysis import analyse_matrix
+from curation.weak_supervision.core.declarative import (
+    CompiledLF,
+    LFSpecError,
+    TextColumn,
+    compile_spec,
+)
+from curation.weak_supervision.core.python_lfs import apply_python_lfs
+from curation.weak_supervision.models import LabelingFunctionVersion, LFApplication, LFKind
+from curation.weak_supervision.selectors.functions import (
+    ProjectRows,
+    project_labeling_functions,
+    project_rows,
+    project_vote_labels,
+)
+
+
+def compile_version(version: LabelingFunctionVersion, project: Project) -> CompiledLF:
+    labels = project_vote_labels(project)
+    if version.label not in labels:
+        raise AssayError(
+            f"LF '{version.labeling_function.name}' votes '{version.label}', which is no "
+            f"longer a label of {project.name}; edit it."
+        )
+    try:
+        return compile_spec(
+            name=version.labeling_function.name,
+            kind=version.kind,
+            params=version.params,
+            vote=labels.index(version.label),
+            fields=project.content_fields,
+        )
+    except LFSpecError as exc:
+        raise AssayError(f"LF '{version.labeling_function.name}': {exc}") from exc
+
+
+def declarative_matrix(
+    compiled: list[CompiledLF], rows: ProjectRows, progress: Progress
+) -> np.ndarray:
+    columns = {name: TextColumn(values) for name, values in rows.fields.items()}
+    matrix = np.full((len(rows), len(compiled)), -1, dtype=np.int64)
+    for j, lf in enumerate(compiled):
+        matrix[lf.mask(columns), j] = lf.vote
+        progress.update(10 + 60 * (j + 1) / len(compiled), f"Applied {lf.name}")
+    return matrix
+
+
+def _python_versions(project: Project, progress: Progress):
+    setting = getattr(project, "lf_module_setting", None)
+    if setting is None or not setting.module_path:
+        return []
+    from curation.weak_supervision.services.python_functions import python_lfs_sync
+
+    progress.log(f"Loading Python LFs from {setting.module_path}")
+    return python_lfs_sync(project=project, module_path=setting.module_path)
+
+
+def lf_apply(*, project: Project, progress: Progress | None = None, run=None) -> LFApplication:
+    """Apply every active LF to every example of ``project`` and store the result."""
+    progress = progress or SilentProgress()
+    started = time.perf_counter()
+    python = _python_versions(project, progress)
+    declarative = [
+        lf.current
+        for lf in project_labeling_functions(project, active_only=True)
+        if lf.kind != LFKind.PYTHON and lf.current is not None
+    ]
+    if not declarative and not python:
+        raise AssayError(f"{project.name} has no active labeling functions to apply.")
+    progress.update(2, "Loading examples")
+    rows = project_rows(project)
+    if len(rows) == 0:
+        raise AssayError(f"{project.name} has no examples to apply labeling functions to.")
+    compiled = [compile_version(version, project) for version in declarative]
+    matrix = declarative_matrix(compiled, rows, progress)
+    if python:
+        progress.update(70, f"Applying {len(python)} Python LFs")
+        python_matrix = apply_python_lfs([lf for lf, _ in python], rows.fields)
+        matrix = np.hstack([matrix, python_matrix])
+    versions = [*declarative, *(version for _, version in python)]
+    progress.update(90, "Analysing the label matrix")
+    return _application_save(
+        project=project, run=run, versions=versions, rows=rows, matrix=matrix, started=started
+    )
+
+
+@transaction.atomic
+def _application_save(*, project, run, versions, rows, matrix, started) -> LFApplication:
+    analysis = analyse_matrix(matrix, rows.gold).as_dict()
+    analysis["names"] = [v.labeling_function.name for v in versions]
+    return LFApplication.objects.create(
+        project=project,
+        run=run,
+        lf_versions=[v.pk for v in versions],
+        labels=project_vote_labels(project),
+        example_ids=rows.example_ids.astype(np.int64).tobytes(),
+        matrix=matrix.astype(np.int16).tobytes(),
+        n_examples=len(rows),
+        analysis=analysis,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def lf_apply_start(*, project: Project, created_by=None):
+    """Queue an ``lf_apply`` run (one at a time per project)."""
+    return run_enqueue(kind="lf_apply", target=project, project=project, created_by=created_by)
+
+
+def lf_apply_run_handler(run, progress) -> dict:
+    application = lf_apply(project=run.target, progress=progress, run=run)
+    analysis = application.analysis
+    progress.update(100, f"{len(application.lf_versions)} LFs on {application.n_examples:,} rows")
+    return {
+        "application_id": application.pk,
+        "labeling_functions": len(application.lf_versions),
+        "examples": application.n_examples,
+        "coverage": round(analysis["coverage"], 4),
+        "conflict": round(analysis["conflict"], 4),
+    }
