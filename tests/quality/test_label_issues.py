@@ -1,0 +1,84 @@
+"""Label issues found by the cross-validated model on planted errors."""
+
+import random
+
+import numpy as np
+import pytest
+
+from curation.exceptions import AssayError
+from curation.quality.core.label_issues import (
+    find_label_issues,
+    rank_by_self_confidence,
+    rank_label_issues,
+)
+
+TOPICS = {
+    "sports": ["match", "goal", "team", "coach", "league", "score", "player", "season"],
+    "cooking": ["recipe", "oven", "flour", "sauce", "garlic", "bake", "dinner", "spice"],
+    "finance": ["stock", "market", "bank", "interest", "loan", "invest", "price", "fund"],
+}
+
+
+def planted_corpus(n_per_topic: int = 60, flips: int = 6, seed: int = 1):
+    rng = random.Random(seed)
+    texts, labels = [], []
+    for topic, words in TOPICS.items():
+        for _ in range(n_per_topic):
+            texts.append(" ".join(rng.choices(words, k=12)))
+            labels.append(topic)
+    flipped = rng.sample(range(len(texts)), flips)
+    for i in flipped:
+        labels[i] = next(t for t in TOPICS if t != labels[i])
+    return texts, labels, set(flipped)
+
+
+def test_planted_label_errors_are_found_first_with_their_true_label():
+    texts, labels, flipped = planted_corpus()
+    issues = find_label_issues(texts, labels, folds=5, seed=0)
+    top = issues[: len(flipped)]
+    assert {issue.index for issue in top} == flipped
+    for issue in top:
+        assert issue.suggested_label != issue.given_label
+        assert texts[issue.index].split()[0] in TOPICS[issue.suggested_label]
+        assert issue.score > 0.5
+
+
+def test_results_are_reproducible_with_a_seed():
+    texts, labels, _ = planted_corpus(seed=2)
+    first = find_label_issues(texts, labels, seed=3)
+    assert first == find_label_issues(texts, labels, seed=3)
+
+
+def test_one_label_only_is_refused_clearly():
+    with pytest.raises(AssayError, match="at least two different labels"):
+        find_label_issues(["a b", "c d", "e f"], ["x", "x", "x"])
+
+
+def test_a_label_with_one_example_is_refused_clearly():
+    with pytest.raises(AssayError, match="at least two examples"):
+        find_label_issues(["a b", "c d", "e f"], ["x", "x", "y"])
+
+
+def test_unknown_model_is_refused():
+    texts, labels, _ = planted_corpus(n_per_topic=5, flips=0)
+    with pytest.raises(AssayError, match="Unknown label-issue model"):
+        find_label_issues(texts, labels, model="bert")
+
+
+def test_ranking_by_self_confidence_takes_the_least_believed_disagreements():
+    labels = np.array([0, 0, 1, 1])
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.95, 0.05], [0.3, 0.7]])
+    assert rank_by_self_confidence(labels, probs, top=5) == [2, 1]
+    issues = rank_label_issues(labels, probs, classes=["a", "b"])
+    assert all(issue.suggested_label != issue.given_label for issue in issues)
+
+
+@pytest.mark.slow
+def test_minilm_embeddings_find_a_flipped_sentiment():
+    texts = [f"I loved this film, it was wonderful and moving {i}" for i in range(12)]
+    texts += [f"I hated this film, it was dreadful and boring {i}" for i in range(12)]
+    labels = ["pos"] * 12 + ["neg"] * 12
+    labels[3] = "neg"
+    issues = find_label_issues(texts, labels, model="minilm", folds=3)
+    assert issues and issues[0].index == 3
+    assert issues[0].suggested_label == "pos"
