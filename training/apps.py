@@ -1,3 +1,9 @@
+"""Training: fine-tuning runs on approved dataset versions, evaluation and the model registry.
+
+Runs start only from an approved `curation.DatasetVersion`; they use the same persisted
+`curation.Run` rows for progress as imports and exports do.
+"""
+
 from django.apps import AppConfig
 
 
@@ -5,3 +11,8 @@ class TrainingConfig(AppConfig):
     name = "training"
     verbose_name = "Training"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from curation.services.runs import register_run_handler
+
+        register_run_handler("training", "training.services.training_run_handler")

@@ -1,0 +1,170 @@
+"""Training configuration as dataclasses whose fields carry help text (PEFT's style).
+
+`TrainingConfig` is what a run is launched with; `config_from_dict` validates a mapping
+(from a form, the API or the command line) and `config_fields` lists the fields with
+their defaults and help for the launch page.
+"""
+
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import Any
+
+CLASSIFICATION = "classification"
+GENERATION = "generation"
+METHODS = ("lora", "full", "qlora")
+CLASSIFICATION_METRICS = ("accuracy", "macro_f1", "auc_roc", "loss")
+GENERATION_METRICS = ("rouge_l", "bleu", "loss")
+
+
+class TrainingConfigError(ValueError):
+    """A configuration value is missing, out of range or unknown; the message names it."""
+
+
+def _help(text: str, default: Any = MISSING, **kwargs) -> Any:
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"help": text}, **kwargs)
+    return field(default=default, metadata={"help": text}, **kwargs)
+
+
+@dataclass
+class TrainingConfig:
+    """Everything a training run needs besides its data and output folder."""
+
+    task_type: str = _help("classification or generation (from the project).", CLASSIFICATION)
+    base_model: str = _help(
+        "A local model folder or a Hugging Face id. Empty: the bundled default for the task "
+        "(MiniLM for classification, SmolLM2-135M-Instruct for generation).",
+        "",
+    )
+    method: str = _help(
+        "lora (PEFT adapters, default), full (all weights) or qlora (4-bit base; needs CUDA "
+        "and bitsandbytes).",
+        "lora",
+    )
+    lora_r: int = _help("LoRA rank: size of the low-rank update matrices.", 8)
+    lora_alpha: int = _help("LoRA alpha: the update is scaled by alpha / r.", 16)
+    lora_dropout: float = _help("Dropout on the LoRA input.", 0.05)
+    lora_targets: list[str] = _help(
+        "Module names LoRA adapts. Empty: PEFT's default for the architecture "
+        "(query,value for BERT-like, q_proj,v_proj for Llama-like).",
+        [],
+    )
+    learning_rate: float = _help("Peak learning rate (linear decay, short warm-up).", 2e-4)
+    epochs: float = _help("Passes over the training split (ignored when max_steps > 0).", 1.0)
+    max_steps: int = _help("Stop after this many optimizer steps; 0 = use epochs.", 0)
+    batch_size: int = _help("Examples per optimizer step.", 8)
+    max_length: int = _help("Tokens per example; longer examples are truncated.", 128)
+    eval_steps: int = _help("Evaluate on the validation split every this many steps.", 50)
+    save_steps: int = _help(
+        "Save a checkpoint every this many steps (a multiple of eval_steps; 0 = eval_steps).", 0
+    )
+    eval_max_examples: int = _help(
+        "Validation examples used per evaluation (generation is slow on CPU).", 200
+    )
+    early_stopping_patience: int = _help(
+        "Stop after this many evaluations without improvement; 0 = never stop early.", 3
+    )
+    metric_for_best_model: str = _help(
+        "Metric that picks the best checkpoint. Empty: macro_f1 (classification) or rouge_l "
+        "(generation); loss is also allowed.",
+        "",
+    )
+    seed: int = _help("Random seed for initialisation, shuffling and dropout.", 42)
+    general_mix_ratio: float = _help(
+        "Share of general-domain examples mixed into training (0 = none), against forgetting.",
+        0.0,
+    )
+    max_new_tokens: int = _help("Generation: most tokens generated per response.", 64)
+    generation_batch_size: int = _help("Generation: prompts generated together.", 16)
+    test_max_examples: int = _help(
+        "Final evaluation: most test examples (or prompts) scored; 0 = all.", 0
+    )
+    bootstrap_samples: int = _help("Resamples for the confidence intervals.", 1000)
+    labels: list[str] = _help("Classification: the label set, in order (from the project).", [])
+
+    @property
+    def is_classification(self) -> bool:
+        return self.task_type == CLASSIFICATION
+
+    @property
+    def best_metric(self) -> str:
+        if self.metric_for_best_model:
+            return self.metric_for_best_model
+        return "macro_f1" if self.is_classification else "rouge_l"
+
+    @property
+    def checkpoint_steps(self) -> int:
+        return self.save_steps or self.eval_steps
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def config_fields() -> list[dict[str, Any]]:
+    """Each field's name, default and help text, in declaration order (for the launch page)."""
+    defaults = TrainingConfig()
+    return [
+        {"name": f.name, "default": getattr(defaults, f.name), "help": f.metadata["help"]}
+        for f in fields(TrainingConfig)
+    ]
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    if isinstance(default, list):
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return [str(part) for part in value]
+    try:
+        return type(default)(value)
+    except (TypeError, ValueError) as exc:
+        kind = type(default).__name__
+        raise TrainingConfigError(f"'{name}' must be a {kind}, got {value!r}.") from exc
+
+
+def config_from_dict(values: dict[str, Any]) -> TrainingConfig:
+    """A validated config from a mapping; unknown keys and bad values raise
+    `TrainingConfigError` naming the field."""
+    defaults = TrainingConfig()
+    known = {f.name for f in fields(TrainingConfig)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise TrainingConfigError(f"Unknown training option(s): {', '.join(unknown)}.")
+    cleaned = {
+        name: _coerce(name, value, getattr(defaults, name))
+        for name, value in values.items()
+        if value is not None
+    }
+    config = TrainingConfig(**cleaned)
+    config_validate(config)
+    return config
+
+
+def config_validate(config: TrainingConfig) -> None:
+    if config.task_type not in (CLASSIFICATION, GENERATION):
+        raise TrainingConfigError(f"Unknown task type '{config.task_type}'.")
+    if config.method not in METHODS:
+        raise TrainingConfigError(
+            f"Unknown method '{config.method}'; expected one of {', '.join(METHODS)}."
+        )
+    positive = ("lora_r", "lora_alpha", "batch_size", "max_length", "eval_steps")
+    for name in positive:
+        if getattr(config, name) <= 0:
+            raise TrainingConfigError(f"'{name}' must be positive, got {getattr(config, name)}.")
+    if not 0 < config.learning_rate < 1:
+        raise TrainingConfigError(f"'learning_rate' must be in (0, 1), got {config.learning_rate}.")
+    if config.max_steps <= 0 and config.epochs <= 0:
+        raise TrainingConfigError("Give 'epochs' > 0 or 'max_steps' > 0.")
+    if config.checkpoint_steps % config.eval_steps:
+        raise TrainingConfigError(
+            f"'save_steps' ({config.save_steps}) must be a multiple of 'eval_steps' "
+            f"({config.eval_steps}) so the best checkpoint is always saved."
+        )
+    if not 0 <= config.general_mix_ratio < 1:
+        raise TrainingConfigError("'general_mix_ratio' must be in [0, 1).")
+    allowed = CLASSIFICATION_METRICS if config.is_classification else GENERATION_METRICS
+    if config.best_metric not in allowed:
+        raise TrainingConfigError(
+            f"'metric_for_best_model' must be one of {', '.join(allowed)} for "
+            f"{config.task_type}, got '{config.best_metric}'."
+        )
+    if config.is_classification and len(config.labels) < 2:
+        raise TrainingConfigError("Classification needs at least two labels.")

@@ -1,0 +1,372 @@
+"""The training runner: a plain function of (config, data folder, output folder).
+
+`train` fine-tunes with Hugging Face `Trainer` (LoRA through PEFT, or every weight),
+evaluates on the validation split every ``eval_steps`` with task metrics from real
+predictions or generations, keeps the best checkpoint by the chosen metric, stops early,
+resumes from the last checkpoint in the output folder when a previous attempt was killed,
+then runs the final evaluation on the test split. Progress goes to a `Reporter` through a
+`TrainerCallback`. Output folder layout::
+
+    checkpoints/checkpoint-<step>/   Trainer checkpoints (the last two, and the best)
+    model/                           the best model: a LoRA adapter or full weights
+    result.json                      history, metrics, comparison, forgetting check
+
+Run as ``python -m training.core.runner CONFIG.json DATA_DIR OUTPUT_DIR`` for a worker
+process of its own.
+"""
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from training.core import data as training_data
+from training.core import evaluation
+from training.core.config import TrainingConfig, config_from_dict
+from training.core.models import (
+    default_base_model,
+    load_base_model,
+    load_tokenizer,
+    prepare_for_training,
+)
+
+TRAIN_SHARE = 80.0  # percent of the progress bar for training; the rest is final evaluation
+
+
+class Reporter(Protocol):
+    def update(self, percent: float, message: str = "") -> None: ...
+
+    def log(self, line: str) -> None: ...
+
+
+class SilentReporter:
+    def update(self, percent: float, message: str = "") -> None:
+        pass
+
+    def log(self, line: str) -> None:
+        pass
+
+
+@dataclass
+class History:
+    """Training loss and validation metrics by step, for the curves."""
+
+    train: list[dict] = field(default_factory=list)
+    validation: list[dict] = field(default_factory=list)
+    on_record: object = None
+
+    def add(self, kind: str, record: dict) -> None:
+        getattr(self, kind).append(record)
+        if callable(self.on_record):
+            self.on_record(kind, record)
+
+
+def _progress_callback(reporter: Reporter, history: History):
+    from transformers import TrainerCallback
+
+    class ProgressCallback(TrainerCallback):
+        """Forwards Trainer logs to the reporter and the history."""
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            logs = logs or {}
+            step = state.global_step
+            if "loss" in logs:
+                history.add("train", {"step": step, "loss": float(logs["loss"])})
+            if any(key.startswith("eval_") for key in logs):
+                record = {k[5:]: v for k, v in logs.items() if k.startswith("eval_")}
+                history.add("validation", {"step": step, **_numbers(record)})
+                reporter.log(f"step {step}: validation {_format(record)}")
+            total = max(state.max_steps, 1)
+            reporter.update(TRAIN_SHARE * step / total, f"Training: step {step} of {total}")
+
+    return ProgressCallback()
+
+
+def _numbers(record: dict) -> dict:
+    """Metric values only (not eval timings)."""
+    return {
+        k: float(v)
+        for k, v in record.items()
+        if isinstance(v, int | float) and "runtime" not in k and "per_second" not in k
+    }
+
+
+def _format(record: dict) -> str:
+    keep = ("loss", "accuracy", "macro_f1", "auc_roc", "rouge_l", "bleu")
+    return ", ".join(f"{k} {record[k]:.4g}" for k in keep if record.get(k) is not None)
+
+
+def history_from_logs(log_history: list[dict]) -> dict[str, list[dict]]:
+    """Curves from Trainer's log history, which survives a resume (it is checkpointed)."""
+    history: dict[str, list[dict]] = {"train": [], "validation": []}
+    for entry in log_history:
+        step = entry.get("step", 0)
+        if "loss" in entry:
+            history["train"].append({"step": step, "loss": float(entry["loss"])})
+        evaluation_record = {k[5:]: v for k, v in entry.items() if k.startswith("eval_")}
+        if evaluation_record:
+            history["validation"].append({"step": step, **_numbers(evaluation_record)})
+    return history
+
+
+def resolve_base_model(config: TrainingConfig, *, model_cache_dir: Path) -> str:
+    return config.base_model or default_base_model(config.task_type, cache_dir=model_cache_dir)
+
+
+def last_checkpoint(output_dir: Path) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    folder = Path(output_dir) / "checkpoints"
+    return get_last_checkpoint(str(folder)) if folder.is_dir() else None
+
+
+@dataclass
+class Prepared:
+    """Tokenized splits and what the evaluation needs."""
+
+    train: list
+    validation: list
+    validation_records: list
+    collator: object
+
+
+def _prepare(config: TrainingConfig, tokenizer, data_dir: Path) -> Prepared:
+    from transformers import DataCollatorWithPadding
+
+    train_records = training_data.read_split(data_dir, "train")
+    validation = training_data.sample(
+        training_data.read_split(data_dir, "validation"), config.eval_max_examples, seed=config.seed
+    )
+    if not train_records or not validation:
+        raise ValueError("Training needs examples in both the train and validation splits.")
+    if config.is_classification:
+        features = training_data.classification_features
+        kwargs = {"labels": config.labels, "max_length": config.max_length}
+        return Prepared(
+            train=features(train_records, tokenizer, **kwargs),
+            validation=features(validation, tokenizer, **kwargs),
+            validation_records=validation,
+            collator=DataCollatorWithPadding(tokenizer),
+        )
+    train = training_data.generation_features(
+        train_records, tokenizer, max_length=config.max_length
+    )
+    general = training_data.general_mix(len(train), config.general_mix_ratio)
+    train += training_data.plain_text_features(general, tokenizer, max_length=config.max_length)
+    return Prepared(
+        train=train,
+        validation=training_data.generation_features(
+            validation, tokenizer, max_length=config.max_length
+        ),
+        validation_records=validation,
+        collator=training_data.CausalCollator(pad_token_id=tokenizer.pad_token_id),
+    )
+
+
+def _metrics_function(config: TrainingConfig, prepared: Prepared, tokenizer, holder: dict):
+    """compute_metrics for Trainer: from the logits (classification), or by generating
+    responses to the validation prompts with the model being trained (generation)."""
+    import numpy as np
+
+    from training.core import metrics
+
+    if config.is_classification:
+
+        def classification(eval_prediction):
+            logits = eval_prediction.predictions
+            logits = logits[0] if isinstance(logits, tuple) else logits
+            shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+            probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+            result = metrics.classification_metrics(
+                eval_prediction.label_ids, probabilities.argmax(axis=1), probabilities
+            )
+            return {k: (v if v is not None else 0.0) for k, v in result.items()}
+
+        return classification
+    groups = training_data.prompt_groups(prepared.validation_records)
+
+    def generation(_eval_prediction):
+        outputs = evaluation.generate(
+            holder["trainer"].model, tokenizer, [g.record for g in groups], config=config
+        )
+        return metrics.generation_metrics(outputs, [g.references for g in groups])
+
+    return generation
+
+
+def _arguments(config: TrainingConfig, output_dir: Path):
+    import torch
+    from transformers import TrainingArguments
+
+    best = config.best_metric
+    return TrainingArguments(
+        output_dir=str(output_dir / "checkpoints"),
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps if config.max_steps > 0 else -1,
+        warmup_steps=0,
+        eval_strategy="steps",
+        eval_steps=config.eval_steps,
+        save_strategy="steps",
+        save_steps=config.checkpoint_steps,
+        save_total_limit=2,
+        load_best_model_at_end=True,
+        metric_for_best_model=best,
+        greater_is_better=best != "loss",
+        logging_steps=max(1, min(10, config.eval_steps)),
+        seed=config.seed,
+        data_seed=config.seed,
+        report_to=[],
+        label_names=["labels"],
+        use_cpu=not torch.cuda.is_available(),
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+        remove_unused_columns=False,
+    )
+
+
+def _trainer(config, model, tokenizer, prepared: Prepared, output_dir: Path, callbacks):
+    from transformers import EarlyStoppingCallback, Trainer
+
+    holder: dict = {}
+    if config.early_stopping_patience > 0:
+        callbacks = [*callbacks, EarlyStoppingCallback(config.early_stopping_patience)]
+    trainer = Trainer(
+        model=model,
+        args=_arguments(config, output_dir),
+        train_dataset=prepared.train,
+        eval_dataset=prepared.validation,
+        data_collator=prepared.collator,
+        processing_class=tokenizer,
+        compute_metrics=_metrics_function(config, prepared, tokenizer, holder),
+        # Generation metrics come from generated text; keep only argmax ids, not logits.
+        preprocess_logits_for_metrics=None
+        if config.is_classification
+        else (lambda logits, labels: logits.argmax(dim=-1)),
+        callbacks=callbacks,
+    )
+    holder["trainer"] = trainer
+    return trainer
+
+
+def train(
+    config: TrainingConfig,
+    data_dir: Path,
+    output_dir: Path,
+    *,
+    reporter: Reporter | None = None,
+    model_cache_dir: Path | None = None,
+    on_record=None,
+) -> dict:
+    """Fine-tune, keep the best checkpoint, evaluate on the test split; returns (and writes
+    to ``result.json``) the history, validation metrics, comparison and forgetting check.
+    ``on_record(kind, record)`` sees every history record as it is made."""
+    import torch
+    from transformers import set_seed
+
+    reporter = reporter or SilentReporter()
+    data_dir, output_dir = Path(data_dir), Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    set_seed(config.seed)
+    base_path = resolve_base_model(config, model_cache_dir=model_cache_dir or output_dir / "models")
+    reporter.update(1, f"Loading {base_path}")
+    tokenizer = load_tokenizer(base_path)
+    prepared = _prepare(config, tokenizer, data_dir)
+    model = prepare_for_training(
+        load_base_model(config, base_path, num_labels=len(config.labels)), config
+    )
+    history = History(on_record=on_record)
+    trainer = _trainer(
+        config, model, tokenizer, prepared, output_dir, [_progress_callback(reporter, history)]
+    )
+    resume_from = last_checkpoint(output_dir)
+    if resume_from:
+        reporter.log(f"Resuming from {resume_from}")
+    started = time.monotonic()
+    outcome = trainer.train(resume_from_checkpoint=resume_from)
+    seconds = time.monotonic() - started
+    trainer.model.save_pretrained(output_dir / "model")
+    tokenizer.save_pretrained(output_dir / "model")
+    reporter.update(TRAIN_SHARE, "Final evaluation on the test split")
+    with torch.no_grad():
+        final = final_evaluation(config, trainer.model, tokenizer, base_path, data_dir, reporter)
+    result = {
+        "base_model": base_path,
+        "resumed_from": resume_from,
+        "global_step": outcome.global_step,
+        "train_seconds": seconds,
+        "train_samples_per_second": outcome.metrics.get("train_samples_per_second"),
+        "best_checkpoint": trainer.state.best_model_checkpoint,
+        "best_metric": {config.best_metric: trainer.state.best_metric},
+        "history": history_from_logs(trainer.state.log_history),
+        "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "artifact": str(output_dir / "model"),
+        "artifact_kind": "full weights" if config.method == "full" else "LoRA adapter",
+        **final,
+    }
+    (output_dir / "result.json").write_text(json.dumps(result, indent=2, default=float))
+    return result
+
+
+def final_evaluation(config, model, tokenizer, base_path, data_dir: Path, reporter) -> dict:
+    """The test-split comparison and the forgetting check."""
+    test = training_data.read_split(data_dir, "test")
+    if not test:
+        return {"comparison": None, "forgetting": None, "note": "The test split is empty."}
+    base = load_base_model(config, base_path, num_labels=len(config.labels))
+    base.to(next(model.parameters()).device)
+    if config.is_classification:
+        test = training_data.sample(test, config.test_max_examples, seed=config.seed)
+        texts = [r["text"] for r in test]
+        tuned_probs = evaluation.classify(model, tokenizer, texts, max_length=config.max_length)
+        reporter.update(TRAIN_SHARE + 8, "Scoring the untouched base model")
+        base_probs = evaluation.classify(base, tokenizer, texts, max_length=config.max_length)
+        comparison = evaluation.classification_comparison(
+            test, tuned_probs=tuned_probs, base_probs=base_probs, config=config
+        )
+        forgetting = {
+            "applicable": False,
+            "reason": "A classification head has no language-model output to score.",
+        }
+        return {"comparison": comparison, "forgetting": forgetting}
+    groups = training_data.sample(
+        training_data.prompt_groups(test), config.test_max_examples, seed=config.seed
+    )
+    records = [g.record for g in groups]
+    tuned = evaluation.generate(model, tokenizer, records, config=config)
+    reporter.update(TRAIN_SHARE + 8, "Generating with the untouched base model")
+    base_outputs = evaluation.generate(base, tokenizer, records, config=config)
+    comparison = evaluation.generation_comparison(
+        groups, tuned_outputs=tuned, base_outputs=base_outputs, config=config
+    )
+    reporter.update(TRAIN_SHARE + 16, "Forgetting check: perplexity on general text")
+    return {"comparison": comparison, "forgetting": forgetting_check(model, base, tokenizer)}
+
+
+def forgetting_check(model, base, tokenizer) -> dict:
+    _mixed, holdout = training_data.general_passages()
+    before = evaluation.perplexity(base, tokenizer, holdout)
+    after = evaluation.perplexity(model, tokenizer, holdout)
+    return {
+        "applicable": True,
+        "holdout_passages": len(holdout),
+        "perplexity_before": before,
+        "perplexity_after": after,
+        "change_percent": 100 * (after - before) / before,
+    }
+
+
+def main(argv: list[str]) -> int:
+    """Run one training job from files: CONFIG.json DATA_DIR OUTPUT_DIR."""
+    config_path, data_dir, output_dir = argv
+    config = config_from_dict(json.loads(Path(config_path).read_text()))
+    train(config, Path(data_dir), Path(output_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,135 @@
+"""Training pages: the launch form on an approved version (with the estimate), a training
+run's page (live progress, curves, comparison, model card) and the model list."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from curation.exceptions import AssayError
+from curation.models import DatasetVersion
+from curation.permissions import Action, project_for_user, user_can
+from training.core.config import config_fields
+from training.models import TrainingRun
+
+HIDDEN_FIELDS = ("task_type", "labels")  # taken from the project, not the form
+
+
+def _launch_fields(values: dict | None = None) -> list[dict]:
+    values = values or {}
+    rows = []
+    for row in config_fields():
+        if row["name"] in HIDDEN_FIELDS:
+            continue
+        default = row["default"]
+        shown = ",".join(default) if isinstance(default, list) else default
+        rows.append({**row, "value": values.get(row["name"], shown)})
+    return rows
+
+
+def _posted_values(post) -> dict:
+    names = [row["name"] for row in config_fields() if row["name"] not in HIDDEN_FIELDS]
+    return {name: post[name].strip() for name in names if name in post}
+
+
+@login_required
+def training_launch(request, project_id: int, number: int):
+    from training.services import training_estimate, training_run_start
+    from training.services.launch import training_config_for
+
+    project = project_for_user(request.user, project_id, Action.TRAIN)
+    version = get_object_or_404(DatasetVersion, project=project, number=number)
+    values = _posted_values(request.POST) if request.method == "POST" else {}
+    error = ""
+    if request.method == "POST":
+        try:
+            training_run = training_run_start(
+                version=version, values=values, created_by=request.user
+            )
+        except AssayError as exc:
+            error = str(exc)
+        else:
+            return redirect("training-run-detail", training_run_id=training_run.pk)
+    estimate = None
+    if version.is_approved and not error:
+        estimate = training_estimate(
+            version=version, config=training_config_for(version=version, values={})
+        )
+    context = {
+        "project": project,
+        "version": version,
+        "fields": _launch_fields(values),
+        "estimate": estimate,
+        "error": error,
+    }
+    return render(request, "training/launch.html", context, status=400 if error else 200)
+
+
+@login_required
+def training_run_detail(request, training_run_id: int):
+    from training.selectors import comparison_rows, training_run_curves
+
+    training_run = get_object_or_404(
+        TrainingRun.objects.select_related("run", "version", "project"), pk=training_run_id
+    )
+    project = project_for_user(request.user, training_run.project_id, Action.VIEW)
+    context = {
+        "project": project,
+        "training_run": training_run,
+        "curves": training_run_curves(training_run),
+        "comparison_rows": comparison_rows(training_run),
+        "can_train": user_can(request.user, project, Action.TRAIN),
+        **_run_state(training_run),
+    }
+    return render(request, "training/run_detail.html", context)
+
+
+def _run_state(training_run: TrainingRun) -> dict:
+    """What the run-state fragment needs on first render; it then polls `run-status`."""
+    from curation.models.runs import ACTIVE_RUN_STATUSES
+    from curation.selectors.runs import run_live_state
+
+    if training_run.run is None:
+        return {}
+    state = run_live_state(training_run.run)
+    return {
+        "run": training_run.run,
+        "state": state,
+        "active": state["status"] in ACTIVE_RUN_STATUSES,
+    }
+
+
+@login_required
+def training_run_curves_fragment(request, training_run_id: int):
+    """The curves alone, polled by the run page while training runs."""
+    from training.selectors import training_run_curves
+
+    training_run = get_object_or_404(TrainingRun.objects.select_related("run"), pk=training_run_id)
+    project_for_user(request.user, training_run.project_id, Action.VIEW)
+    context = {"training_run": training_run, "curves": training_run_curves(training_run)}
+    return render(request, "training/partials/curves.html", context)
+
+
+@login_required
+@require_POST
+def training_run_resume(request, training_run_id: int):
+    from training.services import training_run_resume as resume
+
+    training_run = get_object_or_404(TrainingRun, pk=training_run_id)
+    project_for_user(request.user, training_run.project_id, Action.TRAIN)
+    try:
+        resume(training_run=training_run, created_by=request.user)
+    except AssayError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Resuming from the last checkpoint.")
+    return redirect("training-run-detail", training_run_id=training_run.pk)
+
+
+@login_required
+def model_list(request, project_id: int):
+    from training.selectors import model_comparison
+
+    project = project_for_user(request.user, project_id, Action.VIEW)
+    context = {"project": project, "rows": model_comparison(project)}
+    return render(request, "training/model_list.html", context)
