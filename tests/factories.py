@@ -51,3 +51,25 @@ class GenerationExampleFactory(ExampleFactory):
     fields = factory.Sequence(
         lambda n: {"prompt": f"question number {n}", "response": f"answer number {n}"}
     )
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    """A user's role in a project (default: annotator)."""
+
+    class Meta:
+        model = "curation.ProjectMembership"
+        django_get_or_create = ("project", "user")
+
+    project = factory.SubFactory(ProjectFactory)
+    user = factory.SubFactory(UserFactory)
+    role = "annotator"
+
+
+class SyntheticExampleFactory(ExampleFactory):
+    """A synthetic example waiting for review, made from no particular parent."""
+
+    external_id = factory.Sequence(lambda n: f"syn-{n}")
+    fields = factory.Sequence(lambda n: {"text": f"synthetic variant number {n}"})
+    source = "synthetic"
+    review_status = "pending"
+    provenance = factory.LazyFunction(lambda: {"generator": "test", "method": "template"})

@@ -1,14 +1,20 @@
 """The NinjaAPI instance: routers, authentication, and the error shape.
 
 Every error a user can act on (`AssayError`) is a 400 with ``{"detail": message}``; an
-unreadable import file adds its ``file``, ``line`` and ``field``.
+unreadable import file adds its ``file``, ``line`` and ``field``. Permissions follow
+`curation.permissions`: 404 for a project the caller is not a member of, 403 for an action
+their role lacks, 401 without credentials.
 """
 
+from django.core.exceptions import PermissionDenied
 from ninja import NinjaAPI
 
-from curation.api import examples, imports, projects, runs, versions
+from curation.api import examples, governance, imports, projects, runs, versions
 from curation.api.auth import api_auth
 from curation.exceptions import AssayError, ImportFileError
+from curation.quality import api as quality_api
+from curation.weak_supervision import api as weak_supervision_api
+from training import api as training_api
 
 api = NinjaAPI(
     title="Assay API",
@@ -22,6 +28,10 @@ api.add_router("/projects", examples.router, tags=["examples"])
 api.add_router("/projects", imports.router, tags=["imports"])
 api.add_router("/runs", runs.router, tags=["runs"])
 api.add_router("", versions.router, tags=["versions"])
+api.add_router("", governance.router, tags=["governance"])
+api.add_router("", weak_supervision_api.router, tags=["weak supervision"])
+api.add_router("", training_api.router, tags=["training"])
+api.add_router("", quality_api.router, tags=["data quality"])
 
 
 @api.exception_handler(AssayError)
@@ -30,3 +40,9 @@ def assay_error(request, exc: AssayError):
     if isinstance(exc, ImportFileError):
         payload.update(file=exc.file, line=exc.line, field=exc.field)
     return api.create_response(request, payload, status=400)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request, exc: PermissionDenied):
+    """A member whose role lacks the action: 403 with the reason (non-members get 404)."""
+    return api.create_response(request, {"detail": str(exc) or "Forbidden"}, status=403)

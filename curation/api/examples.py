@@ -1,12 +1,11 @@
 """Examples of a project, with the example browser's filters, 50 a page."""
 
-from django.shortcuts import get_object_or_404
 from ninja import Query, Router
 from ninja.pagination import PageNumberPagination, paginate
 
 from curation.api.schemas import ExampleFilters, ExampleOut
 from curation.exceptions import AssayError
-from curation.models import Project
+from curation.permissions import Action, project_for_user
 from curation.selectors.examples import examples_filter
 
 router = Router()
@@ -15,7 +14,7 @@ router = Router()
 @router.get("/{project_id}/examples", response=list[ExampleOut])
 @paginate(PageNumberPagination, page_size=50)
 def example_list(request, project_id: int, filters: Query[ExampleFilters]):
-    project = get_object_or_404(Project, pk=project_id)
+    project = project_for_user(request.auth, project_id, Action.VIEW)
     version = None
     if filters.version is not None:
         version = project.versions.filter(number=filters.version).first()

@@ -2,7 +2,6 @@
 
 import json
 
-from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
@@ -10,7 +9,7 @@ from curation.api.runs import run_out
 from curation.api.schemas import ErrorOut, ImportOptionsIn, RunOut
 from curation.exceptions import AssayError
 from curation.forms import comma_list
-from curation.models import Project
+from curation.permissions import Action, project_for_user
 
 router = Router()
 
@@ -25,6 +24,13 @@ def _mapping(raw: str) -> dict:
     return mapping
 
 
+def _synthetic(options: ImportOptionsIn) -> dict[str, str] | None:
+    if not options.synthetic_generator:
+        return None
+    extra = {"method": options.synthetic_method, "seed": options.synthetic_seed}
+    return {"generator": options.synthetic_generator, **{k: v for k, v in extra.items() if v}}
+
+
 @router.post("/{project_id}/imports", response={202: RunOut, 400: ErrorOut})
 def import_create(
     request, project_id: int, file: File[UploadedFile], options: Form[ImportOptionsIn]
@@ -32,7 +38,7 @@ def import_create(
     # Imported here: the import service is loaded only when an import is started.
     from curation.services.imports import ImportOptions, import_start, import_upload_store
 
-    project = get_object_or_404(Project, pk=project_id)
+    project = project_for_user(request.auth, project_id, Action.EDIT_DATA)
     import_options = ImportOptions(
         format=options.format,
         mapping=_mapping(options.mapping),
@@ -42,6 +48,7 @@ def import_create(
         quoting=options.quoting,
         encoding=options.encoding,
         split=options.split or None,
+        synthetic=_synthetic(options),
     )
     path = import_upload_store(uploaded_file=file)
     run = import_start(

@@ -1,10 +1,9 @@
 """Projects: list, create, detail with example counts."""
 
-from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
 from curation.api.schemas import ErrorOut, ProjectDetailOut, ProjectIn, ProjectOut
-from curation.models import Project
+from curation.permissions import Action, project_for_user
 from curation.selectors.examples import example_counts, projects_with_counts
 from curation.services.projects import project_create
 
@@ -13,7 +12,7 @@ router = Router()
 
 @router.get("", response=list[ProjectOut])
 def project_list(request):
-    return projects_with_counts()
+    return projects_with_counts(user=request.auth)
 
 
 @router.post("", response={201: ProjectOut, 400: ErrorOut}, summary="Project Create")
@@ -31,7 +30,7 @@ def project_create_endpoint(request, payload: ProjectIn):
 
 @router.get("/{project_id}", response=ProjectDetailOut)
 def project_detail(request, project_id: int):
-    project = get_object_or_404(Project, pk=project_id)
+    project = project_for_user(request.auth, project_id, Action.VIEW)
     counts = example_counts(project=project)
     project.example_count = counts["total"]
     project.examples_by_source = counts["by_source"]

@@ -1,10 +1,10 @@
 """Runs: a long operation's state, live while it is active."""
 
-from django.shortcuts import get_object_or_404
 from ninja import Router
 
 from curation.api.schemas import RunOut
 from curation.models import Run
+from curation.selectors.access import run_for_user
 from curation.selectors.runs import run_live_state
 
 router = Router()
@@ -21,4 +21,4 @@ def run_out(run: Run) -> dict:
 
 @router.get("/{run_id}", response=RunOut)
 def run_detail(request, run_id: int):
-    return run_out(get_object_or_404(Run, pk=run_id))
+    return run_out(run_for_user(request.auth, run_id))

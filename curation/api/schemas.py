@@ -68,6 +68,11 @@ class ImportOptionsIn(Schema):
     quoting: bool = True
     encoding: str = "utf-8"
     split: str | None = None
+    synthetic_generator: str | None = Field(
+        None, description="Import as synthetic examples, pending review, made by this generator."
+    )
+    synthetic_method: str | None = None
+    synthetic_seed: str | None = None
 
 
 class RunOut(Schema):
@@ -97,6 +102,7 @@ class VersionOut(Schema):
     created_at: datetime
     reviewed_at: datetime | None
     review_comment: str
+    override_reason: str = ""
 
 
 class VersionDetailOut(VersionOut):
@@ -112,6 +118,9 @@ class VersionBuildIn(Schema):
 
 class ReviewIn(Schema):
     comment: str = ""
+    override_reason: str = Field(
+        "", description="Needed to approve while a readiness check fails; kept and audited."
+    )
 
 
 class ExportIn(Schema):

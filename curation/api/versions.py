@@ -1,7 +1,6 @@
 """Dataset versions: list and build (per project), detail, review, verify and exports.
 The versions services are imported inside the endpoints that use them."""
 
-from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
 from curation.api.runs import run_out
@@ -16,7 +15,9 @@ from curation.api.schemas import (
     VersionDetailOut,
     VersionOut,
 )
-from curation.models import DatasetExport, DatasetVersion, Project
+from curation.models import DatasetExport
+from curation.permissions import Action, project_for_user
+from curation.selectors.access import version_by_id_for_user
 
 router = Router()
 
@@ -25,14 +26,14 @@ router = Router()
 def version_list(request, project_id: int):
     from curation.selectors.versions import project_versions
 
-    return project_versions(get_object_or_404(Project, pk=project_id))
+    return project_versions(project_for_user(request.auth, project_id, Action.VIEW))
 
 
 @router.post("/projects/{project_id}/versions", response={202: RunOut, 400: ErrorOut})
 def version_build(request, project_id: int, payload: VersionBuildIn):
     from curation.services.versions import version_build_start
 
-    project = get_object_or_404(Project, pk=project_id)
+    project = project_for_user(request.auth, project_id, Action.EDIT_DATA)
     run = version_build_start(
         project=project, seed=payload.seed, note=payload.note, created_by=request.auth
     )
@@ -43,7 +44,7 @@ def version_build(request, project_id: int, payload: VersionBuildIn):
 def version_detail(request, version_id: int):
     from curation.selectors.versions import version_label_distribution, version_split_counts
 
-    version = get_object_or_404(DatasetVersion, pk=version_id)
+    version = version_by_id_for_user(request.auth, version_id, Action.VIEW)
     version.split_counts = version_split_counts(version)
     version.label_distribution = version_label_distribution(version)
     return version
@@ -53,7 +54,7 @@ def version_detail(request, version_id: int):
 def version_submit(request, version_id: int):
     from curation.services.versions import dataset_version_submit
 
-    version = get_object_or_404(DatasetVersion, pk=version_id)
+    version = version_by_id_for_user(request.auth, version_id, Action.EDIT_DATA)
     return dataset_version_submit(version=version, user=request.auth)
 
 
@@ -61,16 +62,20 @@ def version_submit(request, version_id: int):
 def version_approve(request, version_id: int, payload: ReviewIn | None = None):
     from curation.services.versions import dataset_version_approve
 
-    version = get_object_or_404(DatasetVersion, pk=version_id)
-    comment = payload.comment if payload else ""
-    return dataset_version_approve(version=version, user=request.auth, comment=comment)
+    version = version_by_id_for_user(request.auth, version_id, Action.REVIEW)
+    return dataset_version_approve(
+        version=version,
+        user=request.auth,
+        comment=payload.comment if payload else "",
+        override_reason=payload.override_reason if payload else "",
+    )
 
 
 @router.post("/versions/{version_id}/reject", response={200: VersionOut, 400: ErrorOut})
 def version_reject(request, version_id: int, payload: ReviewIn):
     from curation.services.versions import dataset_version_reject
 
-    version = get_object_or_404(DatasetVersion, pk=version_id)
+    version = version_by_id_for_user(request.auth, version_id, Action.REVIEW)
     return dataset_version_reject(version=version, user=request.auth, comment=payload.comment)
 
 
@@ -78,14 +83,16 @@ def version_reject(request, version_id: int, payload: ReviewIn):
 def version_verify(request, version_id: int):
     from curation.services.versions import dataset_version_verify
 
-    return dataset_version_verify(version=get_object_or_404(DatasetVersion, pk=version_id))
+    return dataset_version_verify(
+        version=version_by_id_for_user(request.auth, version_id, Action.VIEW)
+    )
 
 
 @router.post("/versions/{version_id}/exports", response={202: RunOut, 400: ErrorOut})
 def export_create(request, version_id: int, payload: ExportIn | None = None):
     from curation.services.exports import export_start
 
-    version = get_object_or_404(DatasetVersion, pk=version_id)
+    version = version_by_id_for_user(request.auth, version_id, Action.EXPORT)
     formats = payload.formats if payload else None
     run = export_start(version=version, formats=formats, created_by=request.auth)
     return Status(202, run_out(run))
@@ -93,5 +100,5 @@ def export_create(request, version_id: int, payload: ExportIn | None = None):
 
 @router.get("/versions/{version_id}/exports", response=list[ExportOut])
 def export_list(request, version_id: int):
-    version = get_object_or_404(DatasetVersion, pk=version_id)
+    version = version_by_id_for_user(request.auth, version_id, Action.VIEW)
     return DatasetExport.objects.filter(version=version).prefetch_related("files")

@@ -1,7 +1,8 @@
 """Curation's data model: projects, examples, labels, dataset versions, exports and runs."""
 
 from .api_tokens import ApiToken
-from .examples import Example, ExampleSource, Label, LabelOrigin
+from .audit import AuditEvent
+from .examples import Example, ExampleSource, Label, LabelOrigin, ReviewStatus
 from .exports import DatasetExport, ExportFile, ExportFormat
 from .memberships import ProjectMembership, Role
 from .projects import Project, TaskType
@@ -10,6 +11,7 @@ from .versions import DatasetVersion, DatasetVersionMember, Split, VersionStatus
 
 __all__ = [
     "ApiToken",
+    "AuditEvent",
     "DatasetExport",
     "DatasetVersion",
     "DatasetVersionMember",
@@ -20,6 +22,7 @@ __all__ = [
     "Label",
     "LabelOrigin",
     "Project",
+    "ReviewStatus",
     "ProjectMembership",
     "Role",
     "Run",

@@ -19,6 +19,13 @@ class LabelOrigin(models.TextChoices):
     IMPORT = "import", "Import"
 
 
+class ReviewStatus(models.TextChoices):
+    NOT_REQUIRED = "not_required", "Not required"
+    PENDING = "pending", "Pending review"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
 class Example(models.Model):
     """One unit of data: its content fields, where it came from, and its resolved label.
 
@@ -41,6 +48,22 @@ class Example(models.Model):
         max_length=255, blank=True, help_text="Empty when the example has no label."
     )
     resolved_label_origin = models.CharField(max_length=20, choices=LabelOrigin.choices, blank=True)
+    review_status = models.CharField(
+        max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.NOT_REQUIRED
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_history = models.JSONField(default=list, blank=True)
+    near_duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    near_duplicate_score = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -54,6 +77,7 @@ class Example(models.Model):
             models.Index(fields=["project", "content_hash"]),
             models.Index(fields=["project", "source"]),
             models.Index(fields=["project", "resolved_label"]),
+            models.Index(fields=["project", "review_status"]),
         ]
 
     def __str__(self) -> str:

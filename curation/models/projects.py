@@ -26,6 +26,17 @@ class Project(models.Model):
     task_type = models.CharField(max_length=20, choices=TaskType.choices)
     label_set = models.JSONField(default=list, blank=True)
     field_schema = models.JSONField(default=list)
+    synthetic_share_cap = models.FloatField(
+        default=0.30, help_text="Largest share of a version's examples that may be synthetic."
+    )
+    min_version_size = models.PositiveIntegerField(
+        default=10_000, help_text="The readiness report warns below this many examples."
+    )
+    readiness_thresholds = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Overrides of the readiness report's thresholds (see curation.core.readiness).",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )

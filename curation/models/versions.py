@@ -55,6 +55,13 @@ class DatasetVersion(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_comment = models.TextField(blank=True)
+    readiness = models.JSONField(
+        default=dict, blank=True, help_text="The last readiness report (curation.core.readiness)."
+    )
+    readiness_at = models.DateTimeField(null=True, blank=True)
+    override_reason = models.TextField(
+        blank=True, help_text="Why the version was approved although a readiness check failed."
+    )
 
     class Meta:
         ordering = ["project", "-number"]

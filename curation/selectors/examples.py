@@ -5,6 +5,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
 from curation.models import Example, Project
+from curation.permissions import projects_visible_to
 
 
 def examples_filter(
@@ -15,6 +16,8 @@ def examples_filter(
     version=None,
     split: str | None = None,
     search: str | None = None,
+    review: str | None = None,
+    external_ids: list[str] | None = None,
 ) -> QuerySet[Example]:
     """A project's examples narrowed by every filter given (empty values are ignored).
 
@@ -33,6 +36,10 @@ def examples_filter(
         if split:
             members["version_memberships__split"] = split
         examples = examples.filter(**members)
+    if review:
+        examples = examples.filter(review_status=review)
+    if external_ids:
+        examples = examples.filter(external_id__in=external_ids)
     if search:
         examples = _search(examples, project.content_fields, search)
     return examples.order_by("id")
@@ -63,10 +70,16 @@ def example_counts(*, project: Project) -> dict:
     }
 
 
-def projects_with_counts() -> QuerySet[Project]:
-    """Every project with ``example_count`` and ``version_count`` annotated."""
-    return Project.objects.annotate(
-        example_count=Count("examples", distinct=True),
-        version_count=Count("versions", distinct=True),
-        approved_count=Count("versions", filter=Q(versions__status="approved"), distinct=True),
-    ).order_by("name")
+def projects_with_counts(*, user) -> QuerySet[Project]:
+    """The projects ``user`` may see, with ``example_count`` and ``version_count``
+    annotated (`curation.permissions.projects_visible_to`)."""
+    visible = projects_visible_to(user).values("pk")
+    return (
+        Project.objects.filter(pk__in=visible)
+        .annotate(
+            example_count=Count("examples", distinct=True),
+            version_count=Count("versions", distinct=True),
+            approved_count=Count("versions", filter=Q(versions__status="approved"), distinct=True),
+        )
+        .order_by("name")
+    )

@@ -204,6 +204,16 @@ def export_run_handler(run: Run, progress: Progress) -> dict:
         created_by=run.created_by,
         progress=progress,
     )
+    from curation.services.audit import audit_record
+
+    audit_record(
+        project=run.target.project,
+        actor=run.created_by,
+        action="version.export",
+        target=run.target,
+        after={"export_id": export.pk, "path": export.path, "formats": export.formats},
+        message=f"Exported to {export.path}",
+    )
     progress.update(100, f"Exported to {export.path}")
     return {
         "export_id": export.pk,

@@ -4,6 +4,10 @@ Resolution rule (one place, so every caller agrees): annotators outrank imported
 which outrank model predictions, which outrank labeling-function (weak) labels. Among
 annotators the majority wins, ties going to the most recent label; among the others the
 most confident, then the most recent.
+
+Every change is recorded in the audit log (`curation.services.audit`) with the example's
+resolved label before and after. Bulk callers that record one summarising event of their
+own (a labeling-function run writing thousands of labels) pass ``audit=False``.
 """
 
 from collections import Counter
@@ -12,6 +16,7 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from curation.models import Example, Label, LabelOrigin
+from curation.services.audit import audit_record
 
 ORIGIN_PRECEDENCE = (
     LabelOrigin.ANNOTATOR,
@@ -69,8 +74,12 @@ def label_add(
     external_ref: str = "",
     lead_time_seconds: float | None = None,
     meta: dict | None = None,
+    actor=None,
+    audit: bool = True,
 ) -> Label:
-    """Record a label and re-resolve the example's label."""
+    """Record a label and re-resolve the example's label. ``actor`` (default: the
+    annotator) is who the audit log names."""
+    before = _resolved(example)
     label = Label.objects.create(
         example=example,
         value=value,
@@ -83,12 +92,37 @@ def label_add(
         meta=meta or {},
     )
     example_label_resolve(example=example)
+    if audit:
+        _audit(label, "label.add", actor or annotator or author, before, {"value": value})
     return label
 
 
+def _resolved(example: Example) -> dict:
+    return {"resolved": example.resolved_label, "origin": example.resolved_label_origin}
+
+
+def _audit(label: Label, action: str, actor, before: dict, change: dict) -> None:
+    example = label.example
+    audit_record(
+        project=example.project,
+        actor=actor,
+        action=action,
+        target=example,
+        before=before,
+        after={
+            **_resolved(example),
+            **change,
+            "label_id": label.pk,
+            "origin_of_label": label.origin,
+        },
+        message=f"{action.split('.')[1]} {label.origin} label on {example.external_id}",
+    )
+
+
 @transaction.atomic
-def label_update(*, label: Label, **changes) -> Label:
+def label_update(*, label: Label, actor=None, audit: bool = True, **changes) -> Label:
     """Change a label's value or details (only the fields given) and re-resolve."""
+    before = {**_resolved(label.example), "value": label.value}
     allowed = {"value", "author", "annotator", "confidence", "lead_time_seconds", "meta"}
     unknown = set(changes) - allowed
     if unknown:
@@ -97,12 +131,27 @@ def label_update(*, label: Label, **changes) -> Label:
         setattr(label, name, value)
     label.save(update_fields=[*changes, "updated_at"])
     example_label_resolve(example=label.example)
+    if audit:
+        actor = actor or label.annotator or label.author
+        _audit(label, "label.update", actor, before, {"value": label.value})
     return label
 
 
 @transaction.atomic
-def label_remove(*, label: Label) -> None:
+def label_remove(*, label: Label, actor=None, audit: bool = True) -> None:
     """Delete a label (e.g. its annotation was deleted upstream) and re-resolve."""
     example = label.example
+    before = {**_resolved(example), "value": label.value}
+    pk, origin = label.pk, label.origin
     label.delete()
     example_label_resolve(example=example)
+    if audit:
+        audit_record(
+            project=example.project,
+            actor=actor or label.annotator or label.author,
+            action="label.remove",
+            target=example,
+            before=before,
+            after={**_resolved(example), "label_id": pk, "origin_of_label": origin},
+            message=f"removed {origin} label on {example.external_id}",
+        )

@@ -5,6 +5,7 @@ from django.db import transaction
 from curation.exceptions import AssayError
 from curation.models import Project, ProjectMembership, Role, TaskType
 from curation.models.projects import DEFAULT_FIELD_SCHEMA
+from curation.services.audit import audit_record
 
 
 def _clean_names(values: list[str], what: str) -> list[str]:
@@ -52,6 +53,14 @@ def project_create(
     )
     if created_by is not None:
         ProjectMembership.objects.create(project=project, user=created_by, role=Role.ADMIN)
+    audit_record(
+        project=project,
+        actor=created_by,
+        action="project.create",
+        target=project,
+        after={"name": project.name, "task_type": task_type},
+        message=f"Created project {project.name}",
+    )
     return project
 
 
@@ -67,17 +76,49 @@ def project_label_set_extend(*, project: Project, labels: list[str]) -> Project:
     return project
 
 
+def _last_admin_guard(project: Project, user, new_role: str | None) -> None:
+    """Refuse to leave a project without an admin (nobody could manage it any more)."""
+    admins = ProjectMembership.objects.filter(project=project, role=Role.ADMIN)
+    if new_role != Role.ADMIN and list(admins.values_list("user_id", flat=True)) == [user.pk]:
+        raise AssayError(
+            f"{user.get_username()} is the only admin of {project.name}; name another first."
+        )
+
+
 @transaction.atomic
-def project_member_set(*, project: Project, user, role: str) -> ProjectMembership:
+def project_member_set(*, project: Project, user, role: str, actor=None) -> ProjectMembership:
     """Give ``user`` ``role`` in ``project`` (adding or changing the membership)."""
     if role not in Role.values:
         raise AssayError(f"Unknown role '{role}'; expected one of {', '.join(Role.values)}.")
+    before = ProjectMembership.objects.filter(project=project, user=user).first()
+    _last_admin_guard(project, user, role)
     membership, _ = ProjectMembership.objects.update_or_create(
         project=project, user=user, defaults={"role": role}
+    )
+    audit_record(
+        project=project,
+        actor=actor,
+        action="member.set",
+        target=("auth.user", user.pk),
+        before={"role": before.role} if before else None,
+        after={"role": role, "user": user.get_username()},
+        message=f"{user.get_username()} is {role}",
     )
     return membership
 
 
 @transaction.atomic
-def project_member_remove(*, project: Project, user) -> None:
-    ProjectMembership.objects.filter(project=project, user=user).delete()
+def project_member_remove(*, project: Project, user, actor=None) -> None:
+    before = ProjectMembership.objects.filter(project=project, user=user).first()
+    if before is None:
+        return
+    _last_admin_guard(project, user, None)
+    before.delete()
+    audit_record(
+        project=project,
+        actor=actor,
+        action="member.remove",
+        target=("auth.user", user.pk),
+        before={"role": before.role, "user": user.get_username()},
+        message=f"{user.get_username()} removed",
+    )

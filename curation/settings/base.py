@@ -203,3 +203,43 @@ LOGGING = {
 def require_secret_key() -> None:
     if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set outside dev (export SECRET_KEY=...).")
+
+
+# --- Label Studio (labeling app) ----------------------------------------------------------
+# The local server's own settings (port, venv, data dir, admin account, its secret key) are
+# read by labeling/lifecycle.py from the same environment. The dev defaults below are
+# public; production requires the secrets (see `require_label_studio_secrets`).
+from labeling.lifecycle import DEV_TOKEN as _LS_DEV_TOKEN  # noqa: E402 - a light module
+
+LABEL_STUDIO_ENABLED = env_bool("LABEL_STUDIO_ENABLED", True)
+LABEL_STUDIO_PORT = int(os.environ.get("LABEL_STUDIO_PORT", "8081"))
+LABEL_STUDIO_URL = os.environ.get("LABEL_STUDIO_URL", f"http://127.0.0.1:{LABEL_STUDIO_PORT}")
+LABEL_STUDIO_TOKEN = os.environ.get("LABEL_STUDIO_TOKEN") or _LS_DEV_TOKEN
+# Label Studio sends it in a header with every webhook; a request without it gets 403.
+LABEL_STUDIO_WEBHOOK_SECRET = (
+    os.environ.get("LABEL_STUDIO_WEBHOOK_SECRET") or "assay-dev-only-webhook-secret"
+)
+# Linking registers a webhook unless this is off (the reconcile job still pulls).
+LABEL_STUDIO_WEBHOOKS = env_bool("LABEL_STUDIO_WEBHOOKS", True)
+# Where Label Studio reaches Assay for webhooks.
+ASSAY_PUBLIC_URL = os.environ.get("ASSAY_PUBLIC_URL", f"http://{SERVE_HOST}:{SERVE_PORT}")
+LABEL_STUDIO_RECONCILE_SECONDS = int(os.environ.get("LABEL_STUDIO_RECONCILE_SECONDS", "300"))
+LABEL_STUDIO_SECRET_VARIABLES = (
+    "LABEL_STUDIO_TOKEN",
+    "LABEL_STUDIO_WEBHOOK_SECRET",
+    "LABEL_STUDIO_PASSWORD",
+    "LABEL_STUDIO_SECRET_KEY",
+)
+
+
+def require_label_studio_secrets(*, enabled: bool) -> None:
+    """Outside dev, Label Studio's token, webhook secret, admin password and secret key
+    must come from the environment (the dev defaults are public)."""
+    if not enabled:
+        return
+    missing = [name for name in LABEL_STUDIO_SECRET_VARIABLES if not os.environ.get(name)]
+    if missing:
+        raise ImproperlyConfigured(
+            f"Label Studio is enabled but {', '.join(missing)} not set; set them, or "
+            "LABEL_STUDIO_ENABLED=false."
+        )

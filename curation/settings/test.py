@@ -26,3 +26,7 @@ else:
     DATABASES["default"]["TEST"].setdefault(  # noqa: F405
         "NAME", os.environ.get("ASSAY_TEST_DB_NAME", f"test_assay_{os.getpid()}")
     )
+
+# `assay_serve` under test settings runs web and worker only; the Label Studio tests start
+# their own server through a session fixture.
+LABEL_STUDIO_ENABLED = env_bool("LABEL_STUDIO_ENABLED", False)  # noqa: F405

@@ -2,10 +2,11 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 
 from curation.forms import ExampleFilterForm
-from curation.models import Example, Project
+from curation.models import Example
+from curation.permissions import Action, project_for_user
 from curation.selectors.examples import examples_filter
 
 PAGE_SIZE = 50
@@ -13,7 +14,7 @@ PAGE_SIZE = 50
 
 @login_required
 def example_list(request, project_id: int):
-    project = get_object_or_404(Project, pk=project_id)
+    project = project_for_user(request.user, project_id, Action.VIEW)
     form = ExampleFilterForm(request.GET, project=project)
     if form.is_valid():
         examples = examples_filter(project=project, **form.filters())

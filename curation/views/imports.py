@@ -2,17 +2,17 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 
 from curation.exceptions import AssayError
 from curation.forms import ImportForm
-from curation.models import Project
+from curation.permissions import Action, project_for_user
 from curation.selectors.runs import project_runs
 
 
 @login_required
 def import_create(request, project_id: int):
-    project = get_object_or_404(Project, pk=project_id)
+    project = project_for_user(request.user, project_id, Action.EDIT_DATA)
     form = ImportForm(request.POST or None, request.FILES or None, project=project)
     if request.method == "POST" and form.is_valid():
         # Imported here: the import service is loaded only when an import is started.

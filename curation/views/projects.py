@@ -2,11 +2,12 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 
 from curation.exceptions import AssayError
 from curation.forms import ProjectCreateForm
-from curation.models import ExampleSource, Project
+from curation.models import ExampleSource
+from curation.permissions import Action, project_for_user, project_role
 from curation.selectors.examples import example_counts, projects_with_counts
 from curation.selectors.runs import project_runs
 from curation.services.projects import project_create
@@ -32,17 +33,18 @@ def project_list(request):
         else:
             messages.success(request, f"Project “{project.name}” created.")
             return redirect("project-detail", project_id=project.pk)
-    context = {"projects": projects_with_counts(), "form": form}
+    context = {"projects": projects_with_counts(user=request.user), "form": form}
     return render(request, "curation/project_list.html", context)
 
 
 @login_required
 def project_detail(request, project_id: int):
-    project = get_object_or_404(Project, pk=project_id)
+    project = project_for_user(request.user, project_id, Action.VIEW)
     counts = example_counts(project=project)
     source_names = dict(ExampleSource.choices)
     context = {
         "project": project,
+        "role": project_role(request.user, project),
         "counts": counts,
         "source_bars": bar_rows(
             {source_names.get(k, k): n for k, n in counts["by_source"].items()}

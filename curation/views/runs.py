@@ -1,11 +1,12 @@
 """A run's page, and the small fragment its progress bar polls while the run is active."""
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 
 from curation.models import DatasetVersion, Run
 from curation.models.runs import ACTIVE_RUN_STATUSES
+from curation.selectors.access import run_for_user
 from curation.selectors.runs import run_live_state
 
 
@@ -55,11 +56,11 @@ def _state_context(run: Run) -> dict:
 
 @login_required
 def run_detail(request, run_id: int):
-    run = get_object_or_404(Run.objects.select_related("project", "created_by"), pk=run_id)
+    run = run_for_user(request.user, run_id)
     return render(request, "curation/run_detail.html", _state_context(run))
 
 
 @login_required
 def run_status(request, run_id: int):
-    run = get_object_or_404(Run.objects.select_related("project"), pk=run_id)
+    run = run_for_user(request.user, run_id)
     return render(request, "curation/partials/run_state.html", _state_context(run))

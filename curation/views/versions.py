@@ -4,21 +4,17 @@ that use them, so pages that do not need them load without them."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from curation.exceptions import AssayError
 from curation.forms import ExportForm, VersionBuildForm, VersionReviewForm
-from curation.models import DatasetVersion, Project
+from curation.permissions import Action, project_for_user, require, user_can
+from curation.selectors.access import version_for_user
 from curation.views.charts import bar_rows
 
-
-def _version(project_id: int, number: int) -> DatasetVersion:
-    return get_object_or_404(
-        DatasetVersion.objects.select_related("project", "parent", "created_by", "reviewed_by"),
-        project_id=project_id,
-        number=number,
-    )
+# What each review button needs: submitting is the builder's step, deciding the reviewer's.
+REVIEW_ACTIONS = {"submit": Action.EDIT_DATA, "approve": Action.REVIEW, "reject": Action.REVIEW}
 
 
 def _form_errors(form) -> str:
@@ -29,9 +25,10 @@ def _form_errors(form) -> str:
 def version_list(request, project_id: int):
     from curation.selectors.versions import project_versions
 
-    project = get_object_or_404(Project, pk=project_id)
+    project = project_for_user(request.user, project_id, Action.VIEW)
     context = {
         "project": project,
+        "can_build": user_can(request.user, project, Action.EDIT_DATA),
         "versions": project_versions(project),
         "build_form": VersionBuildForm(),
     }
@@ -43,7 +40,7 @@ def version_list(request, project_id: int):
 def version_build(request, project_id: int):
     from curation.services.versions import version_build_start
 
-    project = get_object_or_404(Project, pk=project_id)
+    project = project_for_user(request.user, project_id, Action.EDIT_DATA)
     form = VersionBuildForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
@@ -65,11 +62,13 @@ def version_build(request, project_id: int):
 def version_detail(request, project_id: int, number: int):
     from curation.selectors.versions import version_label_distribution, version_split_counts
 
-    version = _version(project_id, number)
+    version = version_for_user(request.user, project_id, number, Action.VIEW)
     distribution = version_label_distribution(version)
     context = {
         "project": version.project,
         "version": version,
+        "can_review": user_can(request.user, version.project, Action.REVIEW),
+        "can_export": user_can(request.user, version.project, Action.EXPORT),
         "split_counts": version_split_counts(version),
         "label_charts": [
             (split, bar_rows(counts, empty_name="(unlabelled)"))
@@ -87,7 +86,10 @@ def version_detail(request, project_id: int, number: int):
 def version_review(request, project_id: int, number: int):
     from curation.services import versions as version_services
 
-    version = _version(project_id, number)
+    version = version_for_user(request.user, project_id, number, Action.VIEW)
+    require(
+        request.user, version.project, REVIEW_ACTIONS.get(request.POST.get("action"), Action.REVIEW)
+    )
     form = VersionReviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
@@ -98,7 +100,10 @@ def version_review(request, project_id: int, number: int):
             version_services.dataset_version_submit(version=version, user=request.user)
         elif action == "approve":
             version_services.dataset_version_approve(
-                version=version, user=request.user, comment=comment
+                version=version,
+                user=request.user,
+                comment=comment,
+                override_reason=form.cleaned_data["override_reason"],
             )
         else:
             version_services.dataset_version_reject(
@@ -117,7 +122,7 @@ def version_review(request, project_id: int, number: int):
 def version_export(request, project_id: int, number: int):
     from curation.services.exports import export_start
 
-    version = _version(project_id, number)
+    version = version_for_user(request.user, project_id, number, Action.EXPORT)
     form = ExportForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
@@ -137,7 +142,7 @@ def version_export(request, project_id: int, number: int):
 def version_verify(request, project_id: int, number: int):
     from curation.services.versions import dataset_version_verify
 
-    version = _version(project_id, number)
+    version = version_for_user(request.user, project_id, number, Action.VIEW)
     try:
         check = dataset_version_verify(version=version)
     except AssayError as exc:

@@ -2,7 +2,7 @@ import pytest
 from django.test import Client
 
 from curation.services.api_tokens import api_token_create
-from tests.factories import ProjectFactory
+from tests.factories import MembershipFactory, ProjectFactory
 
 
 @pytest.fixture
@@ -21,8 +21,9 @@ def test_wrong_token_is_401(client, token):
     assert response.status_code == 401
 
 
-def test_valid_token_is_200(client, token):
-    ProjectFactory(name="Visible")
+def test_valid_token_is_200(client, token, user):
+    MembershipFactory(project=ProjectFactory(name="Visible"), user=user)
+    ProjectFactory(name="Another team's")
     response = client.get("/api/projects", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     assert [p["name"] for p in response.json()] == ["Visible"]

@@ -15,6 +15,9 @@ CSV = ("body,tag\n" + ROWS).encode()
 
 @pytest.fixture
 def api(client, user):
+    """A site admin's token (roles are test_rbac_matrix.py's subject)."""
+    user.is_superuser = True
+    user.save(update_fields=["is_superuser"])
     raw = api_token_create(user=user, name="tests")[1]
     client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
     return client

@@ -9,7 +9,6 @@ import pytest
 
 from tests.factories import UserFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -19,16 +18,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def chromium_path() -> Path:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
-    return CHROMIUM
 
 
 @pytest.mark.browser

@@ -7,7 +7,15 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from curation.models import Example, Label, Project, Run, RunStatus
-from tests.factories import ExampleFactory, ProjectFactory
+from tests.factories import ExampleFactory, ProjectFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def operator(db):
+    """The one superuser, whom commands act as when no --user is given (as after
+    `make run`'s bootstrap)."""
+    return UserFactory(username="operator", is_superuser=True)
+
 
 pytestmark = pytest.mark.django_db
 

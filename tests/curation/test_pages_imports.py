@@ -11,6 +11,10 @@ GOOD_CSV = b"review,sentiment\nGreat value,ham\nWin a prize now,spam\nArrived la
 
 @pytest.fixture
 def logged_in(client, user):
+    """A site admin (superuser): these tests are about the pages; who may see and do
+    what is test_rbac_matrix.py's subject."""
+    user.is_superuser = True
+    user.save(update_fields=["is_superuser"])
     client.force_login(user)
     return client
 

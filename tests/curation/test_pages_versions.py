@@ -9,6 +9,10 @@ from tests.factories import ExampleFactory, ProjectFactory
 
 @pytest.fixture
 def logged_in(client, user):
+    """A site admin (superuser): these tests are about the pages; who may see and do
+    what is test_rbac_matrix.py's subject."""
+    user.is_superuser = True
+    user.save(update_fields=["is_superuser"])
     client.force_login(user)
     return client
 
@@ -17,7 +21,11 @@ def logged_in(client, user):
 def project(db):
     project = ProjectFactory(label_set=["ham", "spam"])
     for n in range(30):
-        ExampleFactory(project=project, resolved_label="spam" if n % 3 == 0 else "ham")
+        ExampleFactory(
+            project=project,
+            resolved_label="spam" if n % 3 == 0 else "ham",
+            resolved_label_origin="annotator",
+        )
     return project
 
 

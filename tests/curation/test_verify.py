@@ -13,7 +13,15 @@ from curation.services.versions import (
     dataset_version_submit,
     dataset_version_verify,
 )
-from tests.factories import ExampleFactory
+from tests.factories import ExampleFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def operator(db):
+    """The one superuser, whom commands act as when no --user is given (as after
+    `make run`'s bootstrap)."""
+    return UserFactory(username="operator", is_superuser=True)
+
 
 triggers = importlib.import_module("curation.migrations.0002_approved_version_triggers")
 

@@ -5,7 +5,14 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from curation.models import DatasetExport, DatasetVersion, Run
-from tests.factories import ExampleFactory
+from tests.factories import ExampleFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def operator(db):
+    """The one superuser, whom commands act as when no --user is given (as after
+    `make run`'s bootstrap)."""
+    return UserFactory(username="operator", is_superuser=True)
 
 
 @pytest.fixture
@@ -60,7 +67,8 @@ def test_review_errors_are_reported_without_changing_anything(project, user):
         command("assay_version_review", project.name, "1", "--reject", "--user", user.username)
     with pytest.raises(CommandError, match="No user named 'nobody'"):
         command("assay_version_review", project.name, "1", "--reject", "--user", "nobody")
-    with pytest.raises(CommandError, match="signed-in user"):
+    UserFactory(username="second-operator", is_superuser=True)
+    with pytest.raises(CommandError, match="Say who is acting with --user"):
         command("assay_version_review", project.name, "1", "--reject", "--comment", "bad")
     assert DatasetVersion.objects.get().status == "draft"
 

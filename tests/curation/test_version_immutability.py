@@ -14,9 +14,10 @@ from tests.factories import ExampleFactory
 
 @pytest.fixture
 def draft(classification_project):
-    ExampleFactory.create_batch(
-        20, project=classification_project, resolved_label="ham", resolved_label_origin="import"
-    )
+    for label in ("ham", "spam"):
+        ExampleFactory.create_batch(
+            20, project=classification_project, resolved_label=label, resolved_label_origin="import"
+        )
     return dataset_version_build(project=classification_project)
 
 
@@ -80,7 +81,7 @@ def test_database_refuses_deleting_or_adding_members_of_an_approved_version(appr
             row_hash="0" * 64,
         )
     )
-    assert approved.members.count() == 20
+    assert approved.members.count() == 40
 
 
 def test_database_refuses_changing_or_deleting_an_approved_version_row(approved):
@@ -98,6 +99,6 @@ def test_database_refuses_changing_or_deleting_an_approved_version_row(approved)
 def test_a_draft_can_still_be_changed_in_the_database(draft):
     # The triggers are aimed at approved versions only.
     updated = DatasetVersionMember.objects.filter(version=draft).update(label="spam")
-    assert updated == 20
+    assert updated == 40
     draft.note = "fine while a draft"
     draft.save()

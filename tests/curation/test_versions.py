@@ -163,6 +163,7 @@ def test_a_new_version_keeps_the_splits_of_the_last_approved_one(classification_
 
 def test_submit_approve_records_the_review(classification_project, user):
     labelled(classification_project, 10, "ham")
+    labelled(classification_project, 10, "spam")
     version = dataset_version_build(project=classification_project)
 
     version = dataset_version_submit(version=version, user=user)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ErrorFactory
-from .options import ID_KEY, LABEL_KEY
+from .options import ID_KEY, LABEL_KEY, PARENT_KEY
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +14,7 @@ class MappedRecord:
     fields: dict[str, str]
     label: str  # "" when the record is unlabelled
     external_id: str | None  # None when the file has no id column
+    parent: str | None = None  # synthetic imports: the parent example's id, when mapped
 
 
 def resolve_mapping(
@@ -26,7 +27,7 @@ def resolve_mapping(
     """The mapping to use: the one given, with every field it leaves out taken from the
     column of the same name when the file has one. Every content field must be mapped."""
     columns = list(columns)
-    known = [*content_fields, LABEL_KEY, ID_KEY]
+    known = [*content_fields, LABEL_KEY, ID_KEY, PARENT_KEY]
     unknown = sorted(set(mapping) - set(known))
     if unknown:
         raise error(
@@ -76,6 +77,7 @@ class RecordMapper:
         self.content = [(field, mapping[field]) for field in content_fields]
         self.label_column = mapping.get(LABEL_KEY)
         self.id_column = mapping.get(ID_KEY)
+        self.parent_column = mapping.get(PARENT_KEY)
         self.allowed_labels = frozenset(allowed_labels) if allowed_labels else None
         self._allowed_text = ", ".join(allowed_labels or [])
         self.error = error
@@ -96,7 +98,13 @@ class RecordMapper:
             fields=fields,
             label=self._label(position, record),
             external_id=self._external_id(position, record),
+            parent=self._parent(position, record),
         )
+
+    def _parent(self, position: int, record: dict[str, Any]) -> str | None:
+        if self.parent_column is None:
+            return None
+        return self._as_text(record.get(self.parent_column), position, self.parent_column) or None
 
     def _value(self, position: int, record: dict[str, Any], field: str, column: str) -> Any:
         try:

@@ -21,6 +21,8 @@ EXTENSION_FORMATS = {
 # Keys of a mapping besides the project's content fields.
 LABEL_KEY = "label"
 ID_KEY = "id"
+PARENT_KEY = "parent"  # synthetic imports: the id of the example a record was made from
+SYNTHETIC_PROVENANCE_KEYS = ("generator", "method", "prompt", "seed")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,13 @@ class ImportOptions:
     )
     encoding: str = field(default="utf-8", metadata={"help": "Text encoding of csv/tsv/jsonl."})
     split: str | None = field(default=None, metadata={"help": "Split of a saved DatasetDict."})
+    synthetic: dict[str, str] | None = field(
+        default=None,
+        metadata={
+            "help": "Import as synthetic examples, pending human review, with this provenance: "
+            "generator, method, prompt, seed. Map 'parent' to a column of parent example ids."
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -68,6 +77,19 @@ class ImportOptions:
         # Frozen, but the dict/list values are the caller's: copy them so later edits by the
         # caller cannot change options already stored in a run.
         object.__setattr__(self, "mapping", dict(self.mapping))
+        if self.synthetic is not None:
+            unknown = sorted(set(self.synthetic) - set(SYNTHETIC_PROVENANCE_KEYS))
+            if unknown:
+                raise AssayError(
+                    f"Unknown synthetic provenance: {', '.join(unknown)} (expected "
+                    f"{', '.join(SYNTHETIC_PROVENANCE_KEYS)})."
+                )
+            if not str(self.synthetic.get("generator", "")).strip():
+                raise AssayError("A synthetic import needs the generator's name.")
+            provenance = {key: str(value) for key, value in self.synthetic.items()}
+            object.__setattr__(self, "synthetic", provenance)
+        elif PARENT_KEY in self.mapping:
+            raise AssayError("Only a synthetic import maps a 'parent' column.")
         if self.columns is not None:
             object.__setattr__(self, "columns", [str(c) for c in self.columns])
 

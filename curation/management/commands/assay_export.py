@@ -2,8 +2,15 @@
 
 from django.core.management.base import BaseCommand
 
-from curation.management.cli import project_from_ref, run_inline, version_from_ref
+from curation.management.cli import (
+    add_user_argument,
+    command_user,
+    project_from_ref,
+    run_inline,
+    version_from_ref,
+)
 from curation.models import ExportFormat
+from curation.permissions import Action
 
 
 class Command(BaseCommand):
@@ -22,10 +29,14 @@ class Command(BaseCommand):
             choices=ExportFormat.values,
             help="Format to write; repeat for several (default: all).",
         )
+        add_user_argument(parser)
 
     def handle(self, *args, **options):
-        version = version_from_ref(project_from_ref(options["project"]), options["number"])
+        user = command_user(options["user"])
+        project = project_from_ref(options["project"], user=user, action=Action.EXPORT)
+        version = version_from_ref(project, options["number"])
         run = run_inline(
+            created_by=user,
             kind="export",
             target=version,
             project=version.project,

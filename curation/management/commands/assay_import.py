@@ -5,7 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from curation.exceptions import AssayError
-from curation.management.cli import project_from_ref, run_inline
+from curation.management.cli import add_user_argument, command_user, project_from_ref, run_inline
+from curation.permissions import Action
 from curation.services.imports import ImportOptions, import_run_params
 
 DELIMITER_NAMES = {"\\t": "\t", "tab": "\t", "TAB": "\t"}
@@ -41,9 +42,17 @@ class Command(BaseCommand):
         )
         parser.add_argument("--encoding", default="utf-8")
         parser.add_argument("--split", help="Split of a saved DatasetDict.")
+        parser.add_argument(
+            "--synthetic-generator",
+            help="Import as synthetic examples (pending review) made by this generator.",
+        )
+        parser.add_argument("--synthetic-method", help="How they were made (e.g. a prompt name).")
+        parser.add_argument("--synthetic-seed", help="The generator's seed.")
+        add_user_argument(parser)
 
     def handle(self, *args, **options):
-        project = project_from_ref(options["project"])
+        user = command_user(options["user"])
+        project = project_from_ref(options["project"], user=user, action=Action.EDIT_DATA)
         try:
             import_options = ImportOptions(
                 format=options["format"],
@@ -54,12 +63,14 @@ class Command(BaseCommand):
                 quoting=not options["no_quoting"],
                 encoding=options["encoding"],
                 split=options["split"],
+                synthetic=_synthetic(options),
             )
             # The user's own file: the handler deletes only uploaded copies.
             params = import_run_params(path=Path(options["path"]), options=import_options)
         except AssayError as exc:
             raise CommandError(str(exc)) from exc
         run = run_inline(
+            created_by=user,
             kind="import",
             target=project,
             project=project,
@@ -67,6 +78,16 @@ class Command(BaseCommand):
             quiet=options["verbosity"] == 0,
         )
         self.stdout.write(describe_report(run.result))
+
+
+def _synthetic(options) -> dict[str, str] | None:
+    if not options["synthetic_generator"]:
+        return None
+    provenance = {"generator": options["synthetic_generator"]}
+    for key in ("method", "seed"):
+        if options[f"synthetic_{key}"]:
+            provenance[key] = options[f"synthetic_{key}"]
+    return provenance
 
 
 def parse_mapping(pairs: list[str]) -> dict[str, str]:

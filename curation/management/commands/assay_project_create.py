@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from curation.exceptions import AssayError
+from curation.management.cli import command_user
 from curation.models import TaskType
 from curation.services.projects import project_create
 
@@ -18,6 +19,10 @@ class Command(BaseCommand):
             "--fields", help="Comma-separated content fields (default text, or prompt,response)."
         )
         parser.add_argument("--description", default="")
+        parser.add_argument(
+            "--user",
+            help="Username of the project's first admin (default: the only superuser, if one).",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -27,6 +32,7 @@ class Command(BaseCommand):
                 label_set=_names(options["labels"]),
                 field_schema=_names(options["fields"]),
                 description=options["description"],
+                created_by=command_user(options["user"]),
             )
         except AssayError as exc:
             raise CommandError(str(exc)) from exc

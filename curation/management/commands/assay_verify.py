@@ -2,7 +2,13 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from curation.management.cli import project_from_ref, version_from_ref
+from curation.management.cli import (
+    add_user_argument,
+    command_user,
+    project_from_ref,
+    version_from_ref,
+)
+from curation.permissions import Action
 from curation.services.versions import dataset_version_verify
 
 
@@ -15,9 +21,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("project", help="Project id or exact name.")
         parser.add_argument("number", type=int, nargs="?", help="Version number (default: all).")
+        add_user_argument(parser)
 
     def handle(self, *args, **options):
-        project = project_from_ref(options["project"])
+        user = command_user(options["user"])
+        project = project_from_ref(options["project"], user=user, action=Action.VIEW)
         if options["number"] is not None:
             versions = [version_from_ref(project, options["number"])]
         else:

@@ -2,8 +2,9 @@
 
 from django.core.management.base import BaseCommand
 
-from curation.management.cli import project_from_ref, run_inline
+from curation.management.cli import add_user_argument, command_user, project_from_ref, run_inline
 from curation.models import DatasetVersion
+from curation.permissions import Action
 
 
 class Command(BaseCommand):
@@ -16,10 +17,13 @@ class Command(BaseCommand):
         parser.add_argument("project", help="Project id or exact name.")
         parser.add_argument("--seed", type=int, default=0, help="Split seed (default 0).")
         parser.add_argument("--note", default="", help="What this version is for.")
+        add_user_argument(parser)
 
     def handle(self, *args, **options):
-        project = project_from_ref(options["project"])
+        user = command_user(options["user"])
+        project = project_from_ref(options["project"], user=user, action=Action.EDIT_DATA)
         run = run_inline(
+            created_by=user,
             kind="version_build",
             target=project,
             project=project,

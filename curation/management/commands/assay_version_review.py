@@ -1,10 +1,15 @@
 """Move a dataset version through review: submit, approve or reject it."""
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from curation.exceptions import AssayError
-from curation.management.cli import project_from_ref, version_from_ref
+from curation.management.cli import (
+    add_user_argument,
+    command_user,
+    project_from_ref,
+    version_from_ref,
+)
+from curation.permissions import Action
 from curation.services.versions import (
     dataset_version_approve,
     dataset_version_reject,
@@ -25,18 +30,28 @@ class Command(BaseCommand):
         for name in ("submit", "approve", "reject"):
             action.add_argument(f"--{name}", dest="action", action="store_const", const=name)
         parser.add_argument("--comment", default="", help="Review comment (needed to reject).")
-        parser.add_argument("--user", help="Username of the reviewer.")
+        parser.add_argument(
+            "--override-reason",
+            default="",
+            help="Approve although a readiness check fails, saying why (kept and audited).",
+        )
+        add_user_argument(parser)
 
     def handle(self, *args, **options):
-        version = version_from_ref(project_from_ref(options["project"]), options["number"])
-        user = self._user(options["user"])
+        user = command_user(options["user"])
         action = options["action"]
+        needed = Action.EDIT_DATA if action == "submit" else Action.REVIEW
+        project = project_from_ref(options["project"], user=user, action=needed)
+        version = version_from_ref(project, options["number"])
         try:
             if action == "submit":
                 version = dataset_version_submit(version=version, user=user)
             elif action == "approve":
                 version = dataset_version_approve(
-                    version=version, user=user, comment=options["comment"]
+                    version=version,
+                    user=user,
+                    comment=options["comment"],
+                    override_reason=options["override_reason"],
                 )
             else:
                 version = dataset_version_reject(
@@ -45,11 +60,3 @@ class Command(BaseCommand):
         except AssayError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"{version} is now {version.get_status_display().lower()}.")
-
-    def _user(self, username: str | None):
-        if username is None:
-            return None
-        user = get_user_model().objects.filter(username=username).first()
-        if user is None:
-            raise CommandError(f"No user named '{username}'.")
-        return user

@@ -5,6 +5,10 @@ record by record, and written in batches inside one transaction: the first bad r
 raises `ImportFileError` naming file, line and column, and the rollback leaves examples,
 labels and the project's label set as they were. Exact duplicates (same content hash)
 are kept, since a data set may contain them on purpose, but counted and reported.
+
+With ``options.synthetic`` the records become synthetic examples pending human review,
+their provenance naming the generator, method and seed (and the parent example, when a
+``parent`` column is mapped); `curation.services.synthetic` flags near duplicates after.
 """
 
 from collections.abc import Iterable, Iterator
@@ -25,7 +29,7 @@ from curation.core.readers import (
     resolve_mapping,
 )
 from curation.exceptions import AssayError, ImportFileError
-from curation.models import Example, ExampleSource, Label, LabelOrigin, Project
+from curation.models import Example, ExampleSource, Label, LabelOrigin, Project, ReviewStatus
 from curation.services.projects import project_label_set_extend
 from curation.services.runs import Progress
 
@@ -43,6 +47,7 @@ class ImportReport:
 
     file: str
     format: str
+    source: str = ExampleSource.IMPORTED
     created: int = 0
     labelled: int = 0
     labels_created: int = 0
@@ -85,7 +90,9 @@ def examples_import(
     reader.check_mapping(mapping)
     with transaction.atomic():
         locked = Project.objects.select_for_update().get(pk=project.pk)
-        writer = _ImportWriter(project=locked, mapping=mapping, reader=reader, format=format)
+        writer = _ImportWriter(
+            project=locked, mapping=mapping, reader=reader, format=format, options=options
+        )
         mapper = writer.mapper()
         records = (
             mapper(position, record)
@@ -114,14 +121,19 @@ class _ImportWriter:
     are this import's own.
     """
 
-    def __init__(self, *, project: Project, mapping: dict[str, str], reader, format: str):
+    def __init__(
+        self, *, project: Project, mapping: dict[str, str], reader, format: str, options=None
+    ):
         self.project = project
+        self.synthetic = options.synthetic if options is not None else None
+        self.source = ExampleSource.SYNTHETIC if self.synthetic else ExampleSource.IMPORTED
+        self.review_status = ReviewStatus.PENDING if self.synthetic else ReviewStatus.NOT_REQUIRED
         self.mapping = mapping
         self.reader = reader
         self.unit = reader.unit
         self.name = reader.name
         self.format = format
-        self.report = ImportReport(file=self.name, format=format)
+        self.report = ImportReport(file=self.name, format=format, source=self.source)
         self.adopt_labels = project.is_classification and not project.label_set
         self.labels_found: set[str] = set()
         self.baseline_pk = Example.objects.order_by("-pk").values_list("pk", flat=True).first()
@@ -151,12 +163,9 @@ class _ImportWriter:
                     "external_id": external_id,
                     "fields": record.fields,
                     "content_hash": digest,
-                    "source": ExampleSource.IMPORTED,
-                    "provenance": {
-                        "file": self.name,
-                        self.unit: record.position,
-                        "format": self.format,
-                    },
+                    "source": self.source,
+                    "review_status": self.review_status,
+                    "provenance": self._provenance(record),
                     # The import label is the example's only label, so it is the resolved
                     # one (curation.services.labels precedence); resolving row by row is slow.
                     "resolved_label": record.label,
@@ -186,6 +195,14 @@ class _ImportWriter:
         self.report.created += len(batch)
         self.report.labelled += len(labels)
         self.report.labels_created += len(labels)
+
+    def _provenance(self, record: MappedRecord) -> dict[str, Any]:
+        provenance = {"file": self.name, self.unit: record.position, "format": self.format}
+        if self.synthetic:
+            provenance.update(self.synthetic)
+            if record.parent:
+                provenance["parent"] = record.parent
+        return provenance
 
     def finish(self) -> None:
         if not self.report.created:

@@ -76,17 +76,33 @@ def import_start(
 def import_run_handler(run: Run, progress: Progress) -> dict[str, Any]:
     """Run handler for kind "import" (see `curation.services.runs.RUN_HANDLERS`)."""
     path = Path(run.params["path"])
+    options = ImportOptions.from_dict(run.params["options"])
     try:
         report = examples_import(
             project=run.target,
             path=path,
-            options=ImportOptions.from_dict(run.params["options"]),
+            options=options,
             display_name=run.params.get("display_name"),
             progress=progress,
         )
     finally:
         _discard_upload(path)
-    return report.as_dict()
+    from curation.services.audit import audit_record
+
+    result = report.as_dict()
+    if options.synthetic:
+        from curation.services.synthetic import synthetic_near_duplicates_flag
+
+        result["near_duplicates"] = synthetic_near_duplicates_flag(project=run.target)
+    audit_record(
+        project=run.target,
+        actor=run.created_by,
+        action="import",
+        target=run,
+        after={k: result[k] for k in ("file", "format", "created", "labelled", "source")},
+        message=f"Imported {report.created:,} examples from {report.file}",
+    )
+    return result
 
 
 def _discard_upload(path: Path) -> None:

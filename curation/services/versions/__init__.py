@@ -12,7 +12,8 @@ without a pointless review round. Approval needs a submitted version (someone mu
 asked for review) and a clean `dataset_version_verify`. Rejected versions stay rejected:
 their members are frozen, so fixing the data means building a new version. Anything asked
 of an approved version raises `VersionImmutable`; the database triggers of migration 0002
-refuse too. Roles come later: for now any signed-in user may review, including the builder.
+refuse too. Only a data lead or admin approves or rejects (`curation.permissions`);
+every transition is in the audit log.
 """
 
 from curation.services.versions.build import (

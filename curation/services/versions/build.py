@@ -6,13 +6,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from curation.core.hashing import combined_hash, content_hash, row_hash
 from curation.core.splitting import DEFAULT_RATIOS, SPLITS, SplitItem, assign_splits
 from curation.exceptions import AssayError
-from curation.models import DatasetVersion, DatasetVersionMember, Example, Project, Run
+from curation.models import (
+    DatasetVersion,
+    DatasetVersionMember,
+    Example,
+    ExampleSource,
+    Project,
+    ReviewStatus,
+    Run,
+)
 from curation.models import VersionStatus as Status
+from curation.services.audit import audit_record
 from curation.services.runs import Progress, SilentProgress, run_enqueue
 
 HASH_ALGORITHM = "sha256"
@@ -33,8 +42,14 @@ FROZEN_COLUMNS = (
 def version_eligible_examples(project: Project) -> QuerySet[Example]:
     """The examples a new version of ``project`` takes: for classification those whose
     resolved label is in the project's label set (so unlabelled ones are left out), for
-    generation every example not resolved as ``"reject"``. The one place this rule lives."""
-    examples = Example.objects.filter(project=project)
+    generation every example not resolved as ``"reject"``. A synthetic example is taken
+    only once a person accepted it, and no example a reviewer rejected is ever taken.
+    The one place this rule lives."""
+    examples = (
+        Example.objects.filter(project=project)
+        .exclude(Q(source=ExampleSource.SYNTHETIC) & ~Q(review_status=ReviewStatus.ACCEPTED))
+        .exclude(review_status__in=(ReviewStatus.PENDING, ReviewStatus.REJECTED))
+    )
     if project.is_classification:
         return examples.filter(resolved_label__in=list(project.label_set))
     return examples.exclude(resolved_label=REJECT_LABEL)
@@ -95,18 +110,46 @@ def _pinned_splits(parent: DatasetVersion | None) -> dict[str, str]:
     return dict(rows)
 
 
-def _candidates(project: Project) -> tuple[dict[int, _Candidate], list[SplitItem]]:
-    """First pass, without the (large) fields: who is in, and how to split them."""
+def _candidates(
+    project: Project, *, seed: int = 0
+) -> tuple[dict[int, _Candidate], list[SplitItem], int]:
+    """First pass, without the (large) fields: who is in, and how to split them. Also
+    returns how many accepted synthetic examples the project's cap left out."""
     candidates: dict[int, _Candidate] = {}
-    items: list[SplitItem] = []
+    groups: dict[int, str] = {}
     rows = version_eligible_examples(project).values_list(
         "id", "external_id", "content_hash", "resolved_label", "resolved_label_origin", "source"
     )
     for pk, external_id, group, label, origin, source in rows.iterator(chunk_size=MEMBER_BATCH):
         candidates[pk] = _Candidate(external_id, label, origin, source)
-        stratum = label if project.is_classification else None
-        items.append(SplitItem(key=pk, group=group, stratum=stratum))
-    return candidates, items
+        groups[pk] = group
+    capped = synthetic_over_cap(candidates, cap=project.synthetic_share_cap, seed=seed)
+    for pk in capped:
+        del candidates[pk]
+    items = [
+        SplitItem(
+            key=pk,
+            group=groups[pk],
+            stratum=candidate.label if project.is_classification else None,
+        )
+        for pk, candidate in candidates.items()
+    ]
+    return candidates, items, len(capped)
+
+
+def synthetic_over_cap(candidates: Mapping[int, _Candidate], *, cap: float, seed: int) -> list:
+    """The synthetic candidates to leave out so that at most ``cap`` of the version is
+    synthetic; which ones is decided by a seeded hash of their ids (reproducible)."""
+    synthetic = [pk for pk, c in candidates.items() if c.source == ExampleSource.SYNTHETIC]
+    real = len(candidates) - len(synthetic)
+    allowed = int(cap * real / (1 - cap)) if cap < 1 else len(synthetic)
+    if len(synthetic) <= allowed:
+        return []
+    ranked = sorted(
+        synthetic,
+        key=lambda pk: content_hash({"seed": str(seed), "id": candidates[pk].external_id}),
+    )
+    return ranked[allowed:]
 
 
 @dataclass
@@ -202,7 +245,7 @@ def dataset_version_build(
     # Lock the project row: two builds at once would otherwise pick the same number.
     project = Project.objects.select_for_update().get(pk=project.pk)
     progress.update(1, "Selecting examples")
-    candidates, items = _candidates(project)
+    candidates, items, capped = _candidates(project, seed=seed)
     if not candidates:
         raise AssayError(_no_examples_message(project))
     parent = _latest_approved(project)
@@ -222,7 +265,19 @@ def dataset_version_build(
     tally = _freeze_members(version, candidates, assignment, progress)
     version.content_hash = version_hash(tally.rows)
     version.manifest = _manifest(project, tally, seed=seed, ratios=ratios, parent=parent)
+    version.manifest["synthetic_left_out_by_cap"] = capped
     version.save(update_fields=["content_hash", "manifest"])
+    if capped:
+        progress.log(f"Left out {capped} synthetic examples: the project caps them at "
+                     f"{project.synthetic_share_cap:.0%} of a version.")  # fmt: skip
+    audit_record(
+        project=project,
+        actor=created_by,
+        action="version.build",
+        target=version,
+        after={"number": number, "members": len(tally.rows), "hash": version.content_hash},
+        message=f"Built version {number} ({len(tally.rows)} examples)",
+    )
     progress.log(f"Built version {number}: {len(tally.rows)} members, hash {version.content_hash}")
     return version
 
@@ -247,8 +302,13 @@ def version_build_run_handler(run: Run, progress: Progress) -> dict:
         created_by=run.created_by,
         progress=progress,
     )
+    from curation.services.readiness import version_readiness_refresh
+
+    progress.update(98, "Computing the readiness report")
+    version = version_readiness_refresh(version=version)
     progress.update(100, f"Built version {version.number}")
     return {
+        "readiness": version.readiness.get("status", ""),
         "version_id": version.pk,
         "number": version.number,
         "content_hash": version.content_hash,

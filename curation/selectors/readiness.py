@@ -1,0 +1,119 @@
+"""What the readiness report looks at, gathered from one version's frozen members (and
+the quality app's summary when it has one)."""
+
+import logging
+from collections import defaultdict
+from importlib import import_module
+from typing import Any
+
+from django.db.models import Count
+
+from curation.core.readiness import DEFAULT_THRESHOLDS, ReadinessInputs, pairwise_agreement
+from curation.models import (
+    DatasetVersion,
+    ExampleSource,
+    Label,
+    LabelOrigin,
+    ReviewStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+HUMAN_ORIGINS = (LabelOrigin.ANNOTATOR, LabelOrigin.IMPORT)
+NON_HUMAN_SOURCES = (ExampleSource.SYNTHETIC, ExampleSource.WEAK)
+EVAL_SPLITS = ("validation", "test")
+ID_LIMIT = 200
+
+
+def version_quality_summary(version: DatasetVersion) -> dict[str, Any] | None:
+    """The quality app's summary for ``version``, or None when it has none (or is not
+    installed yet, or fails: a missing summary is a warning, never a crash)."""
+    try:
+        selectors = import_module("curation.quality.selectors")
+        summary_of = selectors.version_quality_summary
+    except (ImportError, AttributeError):
+        return None
+    try:
+        return summary_of(version)
+    except Exception:  # the report must still render; the failure is logged
+        logger.exception("quality summary failed for version %s", version.pk)
+        return None
+
+
+def _thresholds(version: DatasetVersion) -> dict[str, float]:
+    project = version.project
+    thresholds = dict(DEFAULT_THRESHOLDS)
+    thresholds.update(project.readiness_thresholds or {})
+    thresholds["min_size"] = project.min_version_size
+    thresholds["synthetic_cap"] = project.synthetic_share_cap
+    return thresholds
+
+
+def _human_members(version: DatasetVersion):
+    members = version.members.all()
+    if version.project.is_classification:
+        return members.filter(label_origin__in=HUMAN_ORIGINS)
+    return members.exclude(source__in=NON_HUMAN_SOURCES)
+
+
+def _split_label_counts(version: DatasetVersion) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    rows = version.members.order_by().values("split", "label").annotate(n=Count("id"))
+    for row in rows:
+        counts[row["split"]][row["label"]] = row["n"]
+    return dict(counts)
+
+
+def _duplicates(version: DatasetVersion) -> tuple[int, list[str]]:
+    """(members beyond the first of each content hash, ids of members whose content is
+    also in another split)."""
+    groups = (
+        version.members.order_by()
+        .values("content_hash")
+        .annotate(n=Count("id"), splits=Count("split", distinct=True))
+    )
+    extra = sum(row["n"] - 1 for row in groups)
+    leaked = [row["content_hash"] for row in groups if row["splits"] > 1]
+    ids = version.members.filter(content_hash__in=leaked[:ID_LIMIT]).values_list(
+        "external_id", flat=True
+    )
+    return extra, list(ids[:ID_LIMIT])
+
+
+def _agreement(version: DatasetVersion) -> tuple[int, float] | None:
+    labels = Label.objects.filter(
+        example__version_memberships__version=version, origin=LabelOrigin.ANNOTATOR
+    ).values_list("example_id", "value")
+    by_example: dict[int, list[str]] = defaultdict(list)
+    for example_id, value in labels.iterator(chunk_size=5000):
+        by_example[example_id].append(value)
+    return pairwise_agreement(list(by_example.values()))
+
+
+def readiness_inputs(version: DatasetVersion) -> ReadinessInputs:
+    members = version.members.all()
+    non_human_eval = members.filter(split__in=EVAL_SPLITS).exclude(
+        pk__in=_human_members(version).values("pk")
+    )
+    synthetic = members.filter(source=ExampleSource.SYNTHETIC)
+    unreviewed = synthetic.exclude(example__review_status=ReviewStatus.ACCEPTED)
+    duplicate_count, leaked = _duplicates(version)
+    return ReadinessInputs(
+        total=members.count(),
+        is_classification=version.project.is_classification,
+        label_set=list(version.project.label_set),
+        split_label_counts=_split_label_counts(version),
+        human_count=_human_members(version).count(),
+        non_human_eval_ids=list(non_human_eval.values_list("external_id", flat=True)[:ID_LIMIT]),
+        non_human_eval_count=non_human_eval.count(),
+        synthetic_count=synthetic.count(),
+        unreviewed_synthetic_ids=list(unreviewed.values_list("external_id", flat=True)[:ID_LIMIT]),
+        duplicate_count=duplicate_count,
+        cross_split_duplicate_ids=leaked,
+        agreement=_agreement(version),
+        quality=version_quality_summary(version),
+        thresholds=_thresholds(version),
+    )
+
+
+__all__ = ["readiness_inputs", "version_quality_summary"]
