@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -134,3 +135,8 @@ def label_studio_webhook(request):
         ls_project_id=ls_project_id, action=str(payload.get("action", ""))
     )
     return JsonResponse({"queued": run.pk if run else None})
+
+
+def run_result_links(run) -> list[tuple[str, str]]:
+    """Where a finished push or pull leads: the project's Label Studio panel."""
+    return [("Label Studio panel", reverse("label-studio-panel", args=[run.project_id]))]

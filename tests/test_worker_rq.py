@@ -12,7 +12,7 @@ import redis
 from django.conf import settings as django_settings
 
 from curation.models import Run, RunStatus
-from curation.services.runs import RUN_HANDLERS, run_enqueue
+from curation.services.runs import RUN_KINDS, RunKind, run_enqueue
 from tests.factories import ProjectFactory
 from tests.worker_handlers import CRASH_KIND, ECHO_KIND, TEST_HANDLERS
 
@@ -45,7 +45,7 @@ def rq_queue(settings, redis_url, monkeypatch):
     }
     settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     for kind, dotted_path in TEST_HANDLERS.items():
-        monkeypatch.setitem(RUN_HANDLERS, kind, dotted_path)
+        monkeypatch.setitem(RUN_KINDS, kind, RunKind(handler=dotted_path, title=kind))
     queue = django_rq.get_queue("default")
     queue.empty()
     yield queue

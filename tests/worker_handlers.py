@@ -28,10 +28,10 @@ TEST_HANDLERS = {
 
 
 def register_test_handlers() -> None:
-    from curation.services.runs import register_run_handler
+    from curation.services.runs import register_run_kind
 
     for kind, dotted_path in TEST_HANDLERS.items():
-        register_run_handler(kind, dotted_path)
+        register_run_kind(kind, handler=dotted_path, title=kind)
 
 
 def main(argv: list[str]) -> None:

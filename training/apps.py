@@ -13,6 +13,11 @@ class TrainingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from curation.services.runs import register_run_handler
+        from curation.services.runs import register_run_kind
 
-        register_run_handler("training", "training.services.training_run_handler")
+        register_run_kind(
+            "training",
+            handler="training.services.training_run_handler",
+            title="Training",
+            result_links="training.views.run_result_links",
+        )

@@ -4,6 +4,7 @@ run's page (live progress, curves, comparison, model card) and the model list.""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from curation.exceptions import AssayError
@@ -133,3 +134,11 @@ def model_list(request, project_id: int):
     project = project_for_user(request.user, project_id, Action.VIEW)
     context = {"project": project, "rows": model_comparison(project)}
     return render(request, "training/model_list.html", context)
+
+
+def run_result_links(run) -> list[tuple[str, str]]:
+    """Where a finished training run leads: its page with curves and comparison."""
+    training_run_id = run.result.get("training_run_id")
+    if not training_run_id:
+        return [("Models", reverse("model-list", args=[run.project_id]))]
+    return [("Open training run", reverse("training-run-detail", args=[training_run_id]))]

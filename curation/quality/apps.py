@@ -8,8 +8,11 @@ class QualityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from curation.services.runs import register_run_handler
+        from curation.services.runs import register_run_kind
 
-        register_run_handler(
-            "quality_check", "curation.quality.services.checks.quality_check_run_handler"
+        register_run_kind(
+            "quality_check",
+            handler="curation.quality.services.checks.quality_check_run_handler",
+            title="Quality check",
+            result_links="curation.quality.views.checks.run_result_links",
         )

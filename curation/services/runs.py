@@ -14,6 +14,7 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from importlib import import_module
 from typing import Any, Protocol
@@ -33,25 +34,69 @@ logger = logging.getLogger(__name__)
 
 ProgressListener = Callable[[float, str], None]
 
-# kind -> dotted path of its handler; imported on first use so heavy modules stay out of
-# the web process until a run needs them. Other apps add theirs in AppConfig.ready().
-RUN_HANDLERS: dict[str, str] = {
-    "import": "curation.services.imports.import_run_handler",
-    "version_build": "curation.services.versions.version_build_run_handler",
-    "export": "curation.services.exports.export_run_handler",
+
+@dataclass(frozen=True)
+class RunKind:
+    """What the platform knows about one kind of run. Paths are dotted and imported on
+    first use, so heavy modules stay out of the web process until a run needs them.
+
+    - ``handler``: ``handler(run, progress) -> dict``; the dict becomes ``run.result``.
+    - ``title``: how pages name the run ("Import", "Label model fit").
+    - ``result_links``: ``links(run) -> [(text, url), ...]``, where a user goes once the run
+      has finished (the data it made); empty when not given.
+    """
+
+    handler: str
+    title: str
+    result_links: str = ""
+
+
+RUN_KINDS: dict[str, RunKind] = {
+    "import": RunKind(
+        handler="curation.services.imports.import_run_handler",
+        title="Import",
+        result_links="curation.views.runs.import_result_links",
+    ),
+    "version_build": RunKind(
+        handler="curation.services.versions.version_build_run_handler",
+        title="Version build",
+        result_links="curation.views.runs.version_result_links",
+    ),
+    "export": RunKind(
+        handler="curation.services.exports.export_run_handler",
+        title="Export",
+        result_links="curation.views.runs.version_result_links",
+    ),
 }
 
 
-def register_run_handler(kind: str, dotted_path: str) -> None:
-    RUN_HANDLERS[kind] = dotted_path
+def register_run_kind(kind: str, *, handler: str, title: str, result_links: str = "") -> None:
+    """Other apps add their kinds here, from their AppConfig.ready()."""
+    RUN_KINDS[kind] = RunKind(handler=handler, title=title, result_links=result_links)
+
+
+def _import_path(dotted_path: str):
+    module_path, name = dotted_path.rsplit(".", 1)
+    return getattr(import_module(module_path), name)
 
 
 def _handler_for(kind: str) -> Callable[[Run, "RunProgress"], dict]:
-    try:
-        module_path, name = RUN_HANDLERS[kind].rsplit(".", 1)
-    except KeyError as exc:
-        raise AssayError(f"No handler is registered for runs of kind '{kind}'.") from exc
-    return getattr(import_module(module_path), name)
+    if kind not in RUN_KINDS:
+        raise AssayError(f"No handler is registered for runs of kind '{kind}'.")
+    return _import_path(RUN_KINDS[kind].handler)
+
+
+def run_kind_title(kind: str) -> str:
+    known = RUN_KINDS.get(kind)
+    return known.title if known else kind.replace("_", " ").capitalize()
+
+
+def run_result_links(run: Run) -> list[tuple[str, str]]:
+    """Links to what a finished run made, as its kind defines them."""
+    known = RUN_KINDS.get(run.kind)
+    if run.is_active or known is None or not known.result_links:
+        return []
+    return _import_path(known.result_links)(run)
 
 
 class Progress(Protocol):

@@ -8,6 +8,7 @@ from curation.models import DatasetVersion, Run
 from curation.models.runs import ACTIVE_RUN_STATUSES
 from curation.selectors.access import run_for_user
 from curation.selectors.runs import run_live_state
+from curation.services.runs import run_kind_title, run_result_links
 
 
 def _result_rows(result: dict) -> tuple[list[tuple[str, object]], dict]:
@@ -23,20 +24,19 @@ def _result_rows(result: dict) -> tuple[list[tuple[str, object]], dict]:
     return rows, details
 
 
-def _next_links(run: Run) -> list[tuple[str, str]]:
-    """Where a user goes after a run finished: the data it made."""
-    if run.project_id is None:
-        return []
-    if run.kind == "import":
-        return [("Browse examples", reverse("example-list", args=[run.project_id]))]
+def import_result_links(run: Run) -> list[tuple[str, str]]:
+    return [("Browse examples", reverse("example-list", args=[run.project_id]))]
+
+
+def version_result_links(run: Run) -> list[tuple[str, str]]:
+    """A build links to the version it made; an export to the version it exported."""
     version = run.target if isinstance(run.target, DatasetVersion) else None
-    if run.kind == "version_build":
-        version_id = run.result.get("version_id")
-        version = DatasetVersion.objects.filter(pk=version_id).first() if version_id else None
-    if version is not None:
-        url = reverse("version-detail", args=[run.project_id, version.number])
-        return [(f"Open version {version.number}", url)]
-    return [("Versions", reverse("version-list", args=[run.project_id]))]
+    if run.kind == "version_build" and run.result.get("version_id"):
+        version = DatasetVersion.objects.filter(pk=run.result["version_id"]).first()
+    if version is None:
+        return [("Versions", reverse("version-list", args=[run.project_id]))]
+    url = reverse("version-detail", args=[run.project_id, version.number])
+    return [(f"Open version {version.number}", url)]
 
 
 def _state_context(run: Run) -> dict:
@@ -50,7 +50,8 @@ def _state_context(run: Run) -> dict:
         "result_rows": rows,
         "result_details": details,
         "error_detail": error if isinstance(error, dict) else None,
-        "next_links": [] if run.is_active else _next_links(run),
+        "next_links": run_result_links(run),
+        "title": run_kind_title(run.kind),
     }
 
 

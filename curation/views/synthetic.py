@@ -4,6 +4,7 @@ form that starts a generation run."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from curation.exceptions import AssayError
@@ -84,3 +85,8 @@ def synthetic_generate(request, project_id: int):
         messages.error(request, str(exc))
         return redirect("synthetic-queue", project_id=project.pk)
     return redirect("run-detail", run_id=run.pk)
+
+
+def synthetic_result_links(run) -> list[tuple[str, str]]:
+    """Where a finished generation run leads: the review queue of what it made."""
+    return [("Review synthetic examples", reverse("synthetic-queue", args=[run.project_id]))]

@@ -11,8 +11,19 @@ class WeakSupervisionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from curation.services.runs import register_run_handler
+        from curation.services.runs import register_run_kind
 
         services = "curation.weak_supervision.services"
-        register_run_handler("lf_apply", f"{services}.application.lf_apply_run_handler")
-        register_run_handler("label_model_fit", f"{services}.fit.label_model_fit_run_handler")
+        links = "curation.weak_supervision.views.runs.run_result_links"
+        register_run_kind(
+            "lf_apply",
+            handler=f"{services}.application.lf_apply_run_handler",
+            title="Labeling-function run",
+            result_links=links,
+        )
+        register_run_kind(
+            "label_model_fit",
+            handler=f"{services}.fit.label_model_fit_run_handler",
+            title="Label model fit",
+            result_links=links,
+        )

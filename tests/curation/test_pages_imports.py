@@ -115,3 +115,12 @@ def test_active_run_fragment_polls_and_shows_live_progress(logged_in, project):
     assert 'hx-trigger="every 1s"' in fragment
     assert 'aria-valuenow="42"' in fragment and "Reading line 4200" in fragment
     assert "<html" not in fragment
+
+
+def test_finished_runs_are_named_by_their_kind_and_link_to_what_they_made(client, user):
+    """Every registered run kind has a title and, once finished, a link to its result."""
+    from curation.services.runs import RUN_KINDS, run_kind_title
+
+    assert all(kind.title for kind in RUN_KINDS.values())
+    assert run_kind_title("label_model_fit") == "Label model fit"
+    assert run_kind_title("quality_check") == "Quality check"

@@ -5,6 +5,7 @@ outliers and expectation results."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from curation.exceptions import AssayError
@@ -76,3 +77,12 @@ def quality_check_detail(request, project_id: int, check_id: int):
         "expectation_results": check.expectation_results.all(),
     }
     return render(request, "quality/check_detail.html", context)
+
+
+def run_result_links(run) -> list[tuple[str, str]]:
+    """Where a finished quality check leads: its findings."""
+    check_id = run.result.get("check_id")
+    if not check_id:
+        return [("Data quality", reverse("quality-overview", args=[run.project_id]))]
+    url = reverse("quality-check-detail", args=[run.project_id, check_id])
+    return [("Open quality check", url)]

@@ -74,7 +74,7 @@ def import_start(
 
 
 def import_run_handler(run: Run, progress: Progress) -> dict[str, Any]:
-    """Run handler for kind "import" (see `curation.services.runs.RUN_HANDLERS`)."""
+    """Run handler for kind "import" (see `curation.services.runs.RUN_KINDS`)."""
     path = Path(run.params["path"])
     options = ImportOptions.from_dict(run.params["options"])
     try:

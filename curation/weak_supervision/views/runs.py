@@ -4,6 +4,7 @@ uncertain examples to Label Studio. Each redirects to the run's live page."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from curation.exceptions import AssayError
@@ -51,3 +52,8 @@ def review_send(request, project_id: int):
         project_id,
         lambda p: weak_labels_review_send(project=p, threshold=threshold, created_by=request.user),
     )
+
+
+def run_result_links(run) -> list[tuple[str, str]]:
+    """Where a finished LF run or label-model fit leads: the analysis page."""
+    return [("Labeling functions", reverse("ws-overview", args=[run.project_id]))]
