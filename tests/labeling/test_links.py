@@ -9,7 +9,7 @@ from curation.services.projects import project_label_set_extend
 from labeling.exceptions import LabelStudioError
 from labeling.models import LabelStudioLink, TaskLink
 from labeling.services.links import label_studio_config_sync, label_studio_project_link
-from tests.factories import ExampleFactory, ProjectFactory
+from tests.factories import ExampleFactory, ProjectFactory, UserFactory
 
 
 def test_linking_creates_a_project_with_the_generated_interface(db, linked, ls_client):
@@ -49,6 +49,7 @@ def test_a_project_that_cannot_be_shown_is_refused_before_anything_is_created(db
 
 
 def test_link_and_push_commands_run_as_recorded_runs(db, label_studio_server, ls_client, capsys):
+    UserFactory(username="operator", is_superuser=True)  # commands act as the one superuser
     project = ProjectFactory(name="Command test", label_set=["ham", "spam"])
     ExampleFactory.create_batch(3, project=project)
     call_command("labeling_link", "Command test")
@@ -68,6 +69,7 @@ def test_link_and_push_commands_run_as_recorded_runs(db, label_studio_server, ls
 
 
 def test_pulling_an_unlinked_project_fails_with_the_reason(db):
+    UserFactory(username="operator", is_superuser=True)
     ProjectFactory(name="Lonely")
     with pytest.raises(CommandError, match="'Lonely' is not linked to Label Studio"):
         call_command("labeling_pull", "Lonely", "--quiet")

@@ -7,9 +7,11 @@ from io import StringIO
 from django.core.management import call_command
 
 from curation.quality.models import Finding, FindingKind
+from tests.factories import UserFactory
 
 
 def test_quality_check_command_reports_and_stores_findings(quality_version):
+    UserFactory(username="operator", is_superuser=True)  # commands act as the one superuser
     out = StringIO()
     call_command(
         "quality_check",

@@ -4,13 +4,15 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from curation.management.cli import project_from_ref, run_inline
+from curation.management.cli import add_user_argument, command_user, project_from_ref, run_inline
+from curation.permissions import Action
 
 
 class Command(BaseCommand):
     help = __doc__
 
     def add_arguments(self, parser):
+        add_user_argument(parser)
         parser.add_argument("project", help="Project id or exact name.")
         parser.add_argument("--quiet", action="store_true", help="No progress bar.")
         parser.add_argument(
@@ -20,7 +22,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, project: str, quiet: bool, example_ids: str, **options):
-        target = project_from_ref(project)
+        target = project_from_ref(
+            project, user=command_user(options.get("user")), action=Action.EDIT_DATA
+        )
         params = {}
         if example_ids:
             try:

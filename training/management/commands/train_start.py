@@ -3,7 +3,14 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from curation.exceptions import AssayError
-from curation.management.cli import project_from_ref, run_inline, version_from_ref
+from curation.management.cli import (
+    add_user_argument,
+    command_user,
+    project_from_ref,
+    run_inline,
+    version_from_ref,
+)
+from curation.permissions import Action
 from training.core.config import METHODS, config_fields
 
 
@@ -14,6 +21,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
+        add_user_argument(parser)
         parser.add_argument("project", nargs="?", help="Project id or exact name.")
         parser.add_argument("number", nargs="?", type=int, help="Version number.")
         parser.add_argument("--method", choices=METHODS)
@@ -53,7 +61,12 @@ class Command(BaseCommand):
             return
         if not options["project"] or options["number"] is None:
             raise CommandError("Give PROJECT and VERSION (or --list-options).")
-        version = version_from_ref(project_from_ref(options["project"]), options["number"])
+        version = version_from_ref(
+            project_from_ref(
+                options["project"], user=command_user(options.get("user")), action=Action.TRAIN
+            ),
+            options["number"],
+        )
         try:
             training_run = training_run_prepare(version=version, values=self._values(options))
         except AssayError as exc:

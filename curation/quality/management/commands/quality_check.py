@@ -3,7 +3,14 @@ progress bar, and print what they found."""
 
 from django.core.management.base import BaseCommand
 
-from curation.management.cli import project_from_ref, run_inline, version_from_ref
+from curation.management.cli import (
+    add_user_argument,
+    command_user,
+    project_from_ref,
+    run_inline,
+    version_from_ref,
+)
+from curation.permissions import Action
 from curation.quality.services.checks import CHECKS, RUN_KIND
 
 
@@ -15,6 +22,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
+        add_user_argument(parser)
         parser.add_argument("project", help="Project id or exact name.")
         parser.add_argument(
             "version",
@@ -34,7 +42,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
 
     def handle(self, *args, **options):
-        project = project_from_ref(options["project"])
+        project = project_from_ref(
+            options["project"], user=command_user(options.get("user")), action=Action.EDIT_DATA
+        )
         version = version_from_ref(project, options["version"]) if options["version"] else None
         params = {
             "version_id": version.pk if version else None,

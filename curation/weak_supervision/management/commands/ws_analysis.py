@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from curation.management.cli import project_from_ref
+from curation.management.cli import add_user_argument, command_user, project_from_ref
+from curation.permissions import Action
 
 
 def analysis_table(application) -> str:
@@ -28,12 +29,15 @@ class Command(BaseCommand):
     help = "Show coverage, overlaps, conflicts and dev accuracy of the last LF application."
 
     def add_arguments(self, parser) -> None:
+        add_user_argument(parser)
         parser.add_argument("project", help="Project id or exact name.")
 
     def handle(self, *args, **options) -> None:
         from curation.weak_supervision.selectors.applications import latest_application
 
-        project = project_from_ref(options["project"])
+        project = project_from_ref(
+            options["project"], user=command_user(options.get("user")), action=Action.VIEW
+        )
         application = latest_application(project)
         if application is None:
             raise CommandError(f"{project.name}: no LF application yet; run ws_apply first.")

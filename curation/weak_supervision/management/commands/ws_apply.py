@@ -2,13 +2,15 @@
 
 from django.core.management.base import BaseCommand
 
-from curation.management.cli import project_from_ref, run_inline
+from curation.management.cli import add_user_argument, command_user, project_from_ref, run_inline
+from curation.permissions import Action
 
 
 class Command(BaseCommand):
     help = "Apply the project's active labeling functions and print their analysis."
 
     def add_arguments(self, parser) -> None:
+        add_user_argument(parser)
         parser.add_argument("project", help="Project id or exact name.")
         parser.add_argument("--quiet", action="store_true", help="No progress bar.")
 
@@ -16,7 +18,9 @@ class Command(BaseCommand):
         from curation.weak_supervision.management.commands.ws_analysis import analysis_table
         from curation.weak_supervision.models import LFApplication
 
-        project = project_from_ref(options["project"])
+        project = project_from_ref(
+            options["project"], user=command_user(options.get("user")), action=Action.EDIT_DATA
+        )
         run = run_inline(
             kind="lf_apply", target=project, project=project, params={}, quiet=options["quiet"]
         )

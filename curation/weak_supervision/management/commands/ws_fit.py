@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from curation.management.cli import project_from_ref, run_inline
+from curation.management.cli import add_user_argument, command_user, project_from_ref, run_inline
+from curation.permissions import Action
 
 
 def _percent(value) -> str:
@@ -13,11 +14,14 @@ class Command(BaseCommand):
     help = "Apply the labeling functions and fit the label model (writes weak labels)."
 
     def add_arguments(self, parser) -> None:
+        add_user_argument(parser)
         parser.add_argument("project", help="Project id or exact name.")
         parser.add_argument("--quiet", action="store_true", help="No progress bar.")
 
     def handle(self, *args, **options) -> None:
-        project = project_from_ref(options["project"])
+        project = project_from_ref(
+            options["project"], user=command_user(options.get("user")), action=Action.EDIT_DATA
+        )
         run = run_inline(
             kind="label_model_fit",
             target=project,

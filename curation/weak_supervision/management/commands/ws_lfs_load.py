@@ -6,7 +6,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from curation.exceptions import AssayError
-from curation.management.cli import project_from_ref
+from curation.management.cli import add_user_argument, command_user, project_from_ref
+from curation.permissions import Action
 
 
 class Command(BaseCommand):
@@ -16,13 +17,16 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
+        add_user_argument(parser)
         parser.add_argument("project", help="Project id or exact name.")
         parser.add_argument("file", type=Path)
 
     def handle(self, *args, **options) -> None:
         from curation.weak_supervision.services.functions import labeling_functions_load
 
-        project = project_from_ref(options["project"])
+        project = project_from_ref(
+            options["project"], user=command_user(options.get("user")), action=Action.EDIT_DATA
+        )
         try:
             specs = json.loads(options["file"].read_text(encoding="utf-8"))
             created, updated = labeling_functions_load(project=project, specs=specs)
