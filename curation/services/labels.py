@@ -155,3 +155,61 @@ def label_remove(*, label: Label, actor=None, audit: bool = True) -> None:
             after={**_resolved(example), "label_id": pk, "origin_of_label": origin},
             message=f"removed {origin} label on {example.external_id}",
         )
+
+
+REPLACE_BATCH = 2000
+
+
+@transaction.atomic
+def labels_replace_for_origin(
+    *,
+    project,
+    origin: str,
+    labels: dict[int, tuple[str, float]],
+    author: str,
+    meta: dict | None = None,
+) -> int:
+    """Replace every label of ``origin`` in ``project`` by ``labels`` (example id → (value,
+    confidence)) in bulk — a label model's output, say — and re-resolve the examples whose
+    resolved label can change. Not audited per label: the caller records one event."""
+    Label.objects.filter(example__project=project, origin=origin).delete()
+    Label.objects.bulk_create(
+        (
+            Label(
+                example_id=pk,
+                value=value,
+                origin=origin,
+                author=author,
+                confidence=round(confidence, 6),
+                meta=meta or {},
+            )
+            for pk, (value, confidence) in labels.items()
+        ),
+        batch_size=REPLACE_BATCH,
+    )
+    _resolve_examples_at_or_below(project, origin)
+    return len(labels)
+
+
+def _resolve_examples_at_or_below(project, origin: str) -> None:
+    """Re-resolve the examples resolved from ``origin`` or a lower origin, or from nothing:
+    only their resolved label can change when labels of ``origin`` are replaced."""
+    rank = ORIGIN_PRECEDENCE.index(origin)
+    origins = ["", *ORIGIN_PRECEDENCE[rank:]]
+    examples = Example.objects.filter(project=project, resolved_label_origin__in=origins)
+    by_example: dict[int, list[Label]] = {}
+    for label in Label.objects.filter(
+        example__project=project, example__resolved_label_origin__in=origins
+    ):
+        by_example.setdefault(label.example_id, []).append(label)
+    changed = []
+    for example in examples.only("id", "resolved_label", "resolved_label_origin").iterator(
+        chunk_size=REPLACE_BATCH
+    ):
+        value, resolved_origin = resolve_label(by_example.get(example.pk, []))
+        if (value, resolved_origin) != (example.resolved_label, example.resolved_label_origin):
+            example.resolved_label, example.resolved_label_origin = value, resolved_origin
+            changed.append(example)
+    Example.objects.bulk_update(
+        changed, ["resolved_label", "resolved_label_origin"], batch_size=REPLACE_BATCH
+    )

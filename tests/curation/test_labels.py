@@ -52,3 +52,28 @@ def test_updating_or_removing_a_label_re_resolves_the_example(classification_pro
     label_remove(label=label)
     example.refresh_from_db()
     assert (example.resolved_label, example.resolved_label_origin) == ("ham", "import")
+
+
+def test_replacing_weak_labels_in_bulk_keeps_human_labels_on_top(classification_project):
+    from curation.models import Label
+    from curation.services.labels import labels_replace_for_origin
+
+    human, weak_only, unlabelled = ExampleFactory.create_batch(3, project=classification_project)
+    label_add(example=human, value="ham", origin="annotator")
+    label_add(example=weak_only, value="ham", origin="labeling_function", confidence=0.6)
+    written = labels_replace_for_origin(
+        project=classification_project,
+        origin="labeling_function",
+        labels={human.pk: ("spam", 0.9), weak_only.pk: ("spam", 0.8), unlabelled.pk: ("spam", 0.7)},
+        author="label model v2",
+    )
+    assert written == 3
+    assert Label.objects.filter(origin="labeling_function").count() == 3  # the old one is gone
+    for example in (human, weak_only, unlabelled):
+        example.refresh_from_db()
+    assert (human.resolved_label, human.resolved_label_origin) == ("ham", "annotator")
+    assert (weak_only.resolved_label, weak_only.resolved_label_origin) == (
+        "spam",
+        "labeling_function",
+    )
+    assert unlabelled.resolved_label == "spam"

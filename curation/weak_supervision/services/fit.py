@@ -5,9 +5,9 @@ import numpy as np
 from django.db import transaction
 from django.db.models import Max
 
-from curation.models import Example, Label, LabelOrigin, Project
+from curation.models import Example, LabelOrigin, Project
 from curation.services.audit import audit_record
-from curation.services.labels import resolve_label
+from curation.services.labels import labels_replace_for_origin
 from curation.services.runs import Progress, SilentProgress, run_enqueue
 from curation.weak_supervision.core.label_models import (
     LABEL_MODEL,
@@ -19,7 +19,6 @@ from curation.weak_supervision.selectors.applications import application_matrix
 from curation.weak_supervision.selectors.functions import HUMAN_ORIGINS
 
 LOW_CONFIDENCE = 0.7
-WRITE_BATCH = 2000
 
 
 def _gold(application: LFApplication, example_ids: np.ndarray) -> np.ndarray:
@@ -81,7 +80,13 @@ def _fit_save(*, application, run, chosen, probabilities, ids, accuracies, dev_s
         for pk, k, c, ok in zip(ids, chosen_index, confidence, covered, strict=True)
         if ok
     }
-    fit.labels_written = weak_labels_replace(project=project, weak=weak, author=author, fit=fit)
+    fit.labels_written = labels_replace_for_origin(
+        project=project,
+        origin=LabelOrigin.LABELING_FUNCTION,
+        labels=weak,
+        author=author,
+        meta={"fit": fit.pk, "application": fit.application_id, "model": fit.chosen},
+    )
     fit.low_confidence = sum(c < LOW_CONFIDENCE for _, c in weak.values())
     fit.save(update_fields=["labels_written", "low_confidence"])
     audit_record(  # one event for the whole batch (the labels service audits one by one)
@@ -93,55 +98,6 @@ def _fit_save(*, application, run, chosen, probabilities, ids, accuracies, dev_s
         message=f"{fit.labels_written} weak labels from {author}",
     )
     return fit
-
-
-@transaction.atomic
-def weak_labels_replace(
-    *, project: Project, weak: dict[int, tuple[str, float]], author: str, fit: LabelModelFit
-) -> int:
-    """Replace every labeling-function label of ``project`` by ``weak`` (example id →
-    (value, confidence)) in bulk, and re-resolve the examples whose resolved label can
-    change: those resolved from weak labels or not at all (human labels outrank weak ones,
-    by the rule in `curation.services.labels`)."""
-    Label.objects.filter(example__project=project, origin=LabelOrigin.LABELING_FUNCTION).delete()
-    meta = {"fit": fit.pk, "application": fit.application_id, "model": fit.chosen}
-    Label.objects.bulk_create(
-        (
-            Label(
-                example_id=pk,
-                value=value,
-                origin=LabelOrigin.LABELING_FUNCTION,
-                author=author,
-                confidence=round(confidence, 6),
-                meta=meta,
-            )
-            for pk, (value, confidence) in weak.items()
-        ),
-        batch_size=WRITE_BATCH,
-    )
-    _resolve_weak_examples(project)
-    return len(weak)
-
-
-def _resolve_weak_examples(project: Project) -> None:
-    examples = Example.objects.filter(
-        project=project, resolved_label_origin__in=["", LabelOrigin.LABELING_FUNCTION]
-    ).only("id", "resolved_label", "resolved_label_origin")
-    labels: dict[int, list[Label]] = {}
-    for label in Label.objects.filter(
-        example__project=project,
-        example__resolved_label_origin__in=["", LabelOrigin.LABELING_FUNCTION],
-    ):
-        labels.setdefault(label.example_id, []).append(label)
-    changed = []
-    for example in examples.iterator(chunk_size=WRITE_BATCH):
-        value, origin = resolve_label(labels.get(example.pk, []))
-        if (value, origin) != (example.resolved_label, example.resolved_label_origin):
-            example.resolved_label, example.resolved_label_origin = value, origin
-            changed.append(example)
-    Example.objects.bulk_update(
-        changed, ["resolved_label", "resolved_label_origin"], batch_size=WRITE_BATCH
-    )
 
 
 def label_model_fit_start(*, project: Project, created_by=None):
