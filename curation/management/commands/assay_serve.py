@@ -152,5 +152,13 @@ class Command(BaseCommand):
         self.stdout.write(
             admin_credentials_describe(credentials, credentials_file=credentials_file)
         )
+        if settings.LABEL_STUDIO_ENABLED:
+            from labeling.lifecycle import LabelStudioServerConfig
+
+            annotators = LabelStudioServerConfig.from_env()
+            self.stdout.write(
+                f"Label Studio is at {settings.LABEL_STUDIO_URL} "
+                f"(login {annotators.username} / {annotators.password})"
+            )
         self.stdout.write("Press Ctrl+C to stop.\n")
         self.stdout.flush()
