@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from curation.exceptions import AssayError
-from curation.models import DatasetVersion, Run
+from curation.models import AuditEvent, DatasetVersion, Run
 from curation.services.versions import dataset_version_build
 from tests.training.conftest import approved_version, tiny_values
 from training.models import TrainingRun
@@ -75,6 +75,8 @@ def test_training_on_an_approved_version_records_lineage_results_and_card(
     assert Path(training_run.artifact_path, "MODEL_CARD.md").read_text() == training_run.model_card
     data = Path(training_run.output_dir, "data", "train.jsonl").read_text().splitlines()
     assert len(data) == version.members.filter(split="train").count()
+    launch = AuditEvent.objects.get(project=spam_project, action="training.launch")
+    assert (launch.actor, launch.version) == (user, version)
 
     with pytest.raises(AssayError, match="already finished"):
         training_run_resume(training_run=training_run)

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from curation.exceptions import AssayError
 from curation.models import DatasetVersion, Run, RunStatus, Split
+from curation.services.audit import audit_record
 from curation.services.runs import run_enqueue
 from training.core.config import TrainingConfig, TrainingConfigError, config_from_dict
 from training.core.estimate import Estimate, ModelShape, estimate_run, planned_steps
@@ -147,6 +148,15 @@ def training_run_prepare(
     )
     training_run.output_dir = str(training_dir() / str(training_run.pk))
     training_run.save(update_fields=["output_dir"])
+    audit_record(
+        project=version.project,
+        actor=created_by,
+        action="training.launch",
+        target=training_run,
+        version=version,
+        after={"method": config.method, "base_model": training_run.base_model},
+        message=f"Training run {training_run.pk} on v{version.number} ({config.method})",
+    )
     return training_run
 
 
