@@ -1,17 +1,32 @@
 """Text columns prepared once and shared by every LF that reads them.
 
 The fast path joins a column's rows into one string with a separator no row contains, so a
-compiled pattern makes one pass over the whole column (``pattern.search`` from row to row)
-instead of one call per row. Row boundaries are kept as offsets; a match that runs across a
-separator is never trusted: the rows it touches are searched again one by one, so the
-result is exactly what ``pattern.search(row)`` gives for every row. Searches are bounded to windows
-of rows, so a pattern that runs across separators costs a window at most.
+compiled pattern makes one pass over the whole column instead of one call per row. Row
+boundaries are kept as offsets. Two scans use the joined form:
+
+- `TextColumn.scan_mask`, for patterns that cannot match the separator (one keyword, one
+  literal): every hit lies inside one row, so all hits are found with ``finditer`` and
+  their rows looked up at once.
+- `TextColumn.search_mask`, for any pattern: a match that runs across a separator is never
+  trusted, the rows it touches are searched again one by one, so the result is exactly what
+  ``pattern.search(row)`` gives for every row. Searches are bounded to windows of rows, so
+  a pattern that runs across separators costs a window at most.
+
+Rows are joined in two blocks, pure-ASCII rows and the rest: Python stores a string with
+the width of its widest character, so one emoji would make the whole joined column four
+bytes a character, and the ASCII block can be lower-cased in one call. Rows that contain
+the separator are kept out of the blocks and searched on their own.
 """
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cached_property
+from itertools import compress
 
 import numpy as np
+
+from .literals import FOLDS_TO_ASCII
 
 SEPARATOR = "\n"
 # A search runs at most this many rows ahead: a greedy pattern that can cross separators
@@ -42,6 +57,57 @@ def pattern_is_joinable(pattern: re.Pattern) -> bool:
     return walk(_parser.parse(pattern.pattern, pattern.flags))
 
 
+@dataclass(frozen=True)
+class _Block:
+    """Some rows of a column joined by the separator: row ``i`` of the block is
+    ``joined[starts[i]:ends[i]]`` and row ``rows[i]`` of the column."""
+
+    joined: str
+    starts: np.ndarray
+    ends: np.ndarray
+    rows: np.ndarray
+
+    @classmethod
+    def build(cls, parts: list[str], rows: np.ndarray, joined: str | None = None) -> "_Block":
+        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+        starts = np.zeros(len(parts), dtype=np.int64)
+        np.cumsum(lengths[:-1] + 1, out=starts[1:])
+        return cls(
+            SEPARATOR.join(parts) if joined is None else joined, starts, starts + lengths, rows
+        )
+
+    def lowered(self) -> "_Block":
+        """The block lower-cased, for a block of ASCII rows (where lengths do not change)."""
+        return _Block(self.joined.lower(), self.starts, self.ends, self.rows)
+
+    def hit_rows(self, pattern: re.Pattern) -> np.ndarray:
+        """Column rows with a hit of ``pattern``, which must never match the separator."""
+        hits = np.fromiter((m.start() for m in pattern.finditer(self.joined)), dtype=np.int64)
+        return self.rows[np.searchsorted(self.starts, hits, side="right") - 1]
+
+    def search(self, pattern: re.Pattern, recheck) -> np.ndarray:
+        """Which of the block's rows ``pattern.search`` matches; ``recheck(column_rows)``
+        searches rows one by one where a match crossed a separator."""
+        starts, ends, found = self.starts, self.ends, np.zeros(len(self.rows), dtype=bool)
+        search, n_rows = pattern.search, len(self.rows)
+        for first in range(0, n_rows, WINDOW_ROWS):
+            last = min(first + WINDOW_ROWS, n_rows) - 1
+            position, endpos = int(starts[first]), int(ends[last])
+            while (match := search(self.joined, position, endpos)) is not None:
+                start, end = match.span()
+                row = int(np.searchsorted(starts, start, side="right")) - 1
+                if end <= ends[row]:
+                    found[row] = True
+                else:  # the match crossed a separator: re-check the rows it touched
+                    to_row = int(np.searchsorted(starts, end, side="right")) - 1
+                    found[row : to_row + 1] = recheck(self.rows[row : to_row + 1])
+                    row = to_row
+                if row >= last:
+                    break
+                position = int(starts[row + 1])
+        return found
+
+
 class TextColumn:
     """One content field of every row, with its joined form built on first use."""
 
@@ -53,43 +119,82 @@ class TextColumn:
 
     @cached_property
     def lowered(self) -> "TextColumn":
-        return TextColumn([t.lower() for t in self.texts])
+        return _LoweredColumn(self)
 
     @cached_property
-    def _joined(self) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
-        """The rows joined by the separator; rows that contain it are left empty in the
-        joined string (and searched on their own)."""
-        own = np.fromiter((SEPARATOR in t for t in self.texts), dtype=bool, count=len(self))
-        parts = [t if not alone else "" for t, alone in zip(self.texts, own, strict=True)]
-        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-        starts = np.zeros(len(parts), dtype=np.int64)
-        np.cumsum(lengths[:-1] + 1, out=starts[1:])
-        return SEPARATOR.join(parts), starts, starts + lengths, own.nonzero()[0]
+    def _layout(self) -> tuple[tuple[_Block, _Block], np.ndarray]:
+        """The ASCII block, the wide block, and the rows kept apart (they hold the
+        separator)."""
+        texts = self.texts
+        is_ascii = np.fromiter(map(str.isascii, texts), dtype=bool, count=len(texts))
+        blocks, alone = [], []
+        for selector in (is_ascii, ~is_ascii):
+            rows, parts = selector.nonzero()[0], list(compress(texts, selector))
+            joined = SEPARATOR.join(parts)
+            if joined.count(SEPARATOR) > max(len(parts) - 1, 0):
+                own = np.fromiter((SEPARATOR in t for t in parts), dtype=bool, count=len(parts))
+                alone.append(rows[own])
+                rows, parts, joined = rows[~own], list(compress(parts, ~own)), None
+            blocks.append(_Block.build(parts, rows, joined))
+        alone_rows = np.sort(np.concatenate(alone)) if alone else np.zeros(0, dtype=np.int64)
+        return (blocks[0], blocks[1]), alone_rows
 
     def search_mask(self, pattern: re.Pattern, *, joinable: bool = True) -> np.ndarray:
         """Rows where ``pattern.search(row)`` finds a match."""
         if not joinable or not self.texts:
             return self._search_rows(pattern, range(len(self.texts)))
-        joined, starts, ends, alone = self._joined
+        blocks, alone = self._layout
         mask = np.zeros(len(self.texts), dtype=bool)
-        search, n_rows = pattern.search, len(self.texts)
-        for first in range(0, n_rows, WINDOW_ROWS):
-            last = min(first + WINDOW_ROWS, n_rows) - 1
-            position, endpos = int(starts[first]), int(ends[last])
-            while (match := search(joined, position, endpos)) is not None:
-                start, end = match.span()
-                row = int(np.searchsorted(starts, start, side="right")) - 1
-                if end <= ends[row]:
-                    mask[row] = True
-                else:  # the match crossed a separator: re-check the rows it touched
-                    to_row = int(np.searchsorted(starts, end, side="right")) - 1
-                    mask[row : to_row + 1] = self._search_rows(pattern, range(row, to_row + 1))
-                    row = to_row
-                if row >= last:
-                    break
-                position = int(starts[row + 1])
+        for block in blocks:
+            mask[block.rows] = block.search(pattern, lambda rows: self._search_rows(pattern, rows))
         if len(alone):
             mask[alone] = self._search_rows(pattern, alone)
+        return mask
+
+    def scan_mask(self, patterns: Sequence[re.Pattern]) -> np.ndarray:
+        """Rows where any of ``patterns`` finds a match, for patterns that can never match
+        the separator (literals without a line break, our keyword patterns). One literal
+        per pattern, because the engine skips ahead to a literal far faster than to any of
+        several (an alternation is tried at every position its first characters allow)."""
+        blocks, alone = self._layout
+        mask = np.zeros(len(self.texts), dtype=bool)
+        for pattern in patterns:
+            for block in blocks:
+                mask[block.hit_rows(pattern)] = True
+            if len(alone):
+                mask[alone] |= self._search_rows(pattern, alone)
+        return mask
+
+    def regex_mask(
+        self,
+        pattern: re.Pattern,
+        *,
+        prefilter: Sequence[re.Pattern] | None,
+        joinable: bool = True,
+    ) -> np.ndarray:
+        """Rows where ``pattern.search(row)`` finds a match. With a ``prefilter`` (one
+        pattern per `required_literals`), only rows containing one of them are searched."""
+        if prefilter is None:
+            return self.search_mask(pattern, joinable=joinable)
+        if pattern.flags & re.IGNORECASE:
+            candidates = self.lowered.scan_mask(prefilter) | self.folds_to_ascii
+        else:
+            candidates = self.scan_mask(prefilter)
+        rows = candidates.nonzero()[0]
+        mask = np.zeros(len(self.texts), dtype=bool)
+        mask[rows] = self._search_rows(pattern, rows)
+        return mask
+
+    @cached_property
+    def folds_to_ascii(self) -> np.ndarray:
+        """Rows with a letter that IGNORECASE matches to an ASCII one, unlike its lower
+        case (only rows with a non-ASCII character can hold one)."""
+        (_ascii, wide), alone = self._layout
+        mask = np.zeros(len(self.texts), dtype=bool)
+        for char in FOLDS_TO_ASCII:
+            if char in wide.joined:
+                mask[wide.hit_rows(re.compile(char))] = True
+        mask[alone] = [any(char in self.texts[i] for char in FOLDS_TO_ASCII) for i in alone]
         return mask
 
     def _search_rows(self, pattern: re.Pattern, rows) -> np.ndarray:
@@ -111,6 +216,29 @@ class TextColumn:
     @cached_property
     def word_sets(self) -> list[frozenset[str]]:
         return [frozenset(WORD.findall(t)) for t in self.lowered.texts]
+
+
+class _LoweredColumn(TextColumn):
+    """A column's rows ``str.lower()``-ed. Its ASCII block is the original's lower-cased
+    in one call (same offsets); its row texts are only made when asked for."""
+
+    def __init__(self, original: TextColumn) -> None:
+        # No super().__init__(): it would lower every row up front.
+        self._original = original
+
+    def __len__(self) -> int:
+        return len(self._original)
+
+    @cached_property
+    def texts(self) -> list[str]:  # type: ignore[override]  # lazily, see the class docstring
+        return [t.lower() for t in self._original.texts]
+
+    @cached_property
+    def _layout(self) -> tuple[tuple[_Block, _Block], np.ndarray]:
+        (ascii_block, wide), alone = self._original._layout
+        source = self._original.texts
+        wide_lowered = _Block.build([source[i].lower() for i in wide.rows.tolist()], wide.rows)
+        return (ascii_block.lowered(), wide_lowered), alone
 
 
 WORD = re.compile(r"\w+")

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .columns import WORD, TextColumn, pattern_is_joinable
+from .columns import SEPARATOR, WORD, TextColumn, pattern_is_joinable
+from .literals import literal_patterns, required_literals
 
 KINDS = ("keyword", "regex", "length", "field_overlap", "stopword_share")
 
@@ -92,8 +93,10 @@ def _within(values: np.ndarray, low, high) -> np.ndarray:
     return mask
 
 
-def keyword_patterns(params: dict) -> tuple[list[re.Pattern], bool, str]:
-    """The compiled patterns of a keyword spec, whether it reads lower-cased text, and mode."""
+def keyword_patterns(params: dict) -> tuple[list[list[re.Pattern]], bool]:
+    """A keyword spec's patterns, one per keyword, in groups: a row matches when every
+    group has a pattern that matches (mode ``any``: one group; ``all``: one per keyword).
+    Also whether the patterns read lower-cased text."""
     keywords = params.get("keywords")
     if isinstance(keywords, str):
         keywords = [k for k in (part.strip() for part in keywords.split(",")) if k]
@@ -104,31 +107,34 @@ def keyword_patterns(params: dict) -> tuple[list[re.Pattern], bool, str]:
         raise LFSpecError(f"'mode' must be 'any' or 'all', not {mode!r}.")
     lowered = not _bool(params, "case_sensitive", False)
     whole = _bool(params, "whole_word", True)
-    words = [k.lower() if lowered else k for k in keywords]
-    groups = [words] if mode == "any" else [[w] for w in words]
-    return [_keyword_pattern(group, whole=whole) for group in groups], lowered, mode
+    patterns = [_keyword_pattern(k.lower() if lowered else k, whole=whole) for k in keywords]
+    return ([patterns] if mode == "any" else [[p] for p in patterns]), lowered
 
 
-def _keyword_pattern(words: list[str], *, whole: bool) -> re.Pattern:
-    """Any of ``words``; a whole word is not preceded or followed by a word character. The
-    left test is a look-behind placed *after* each literal, so the pattern still starts
-    with literals and the regex engine scans for them fast (a leading look-behind makes
-    it try every position: about 50x slower)."""
+def _keyword_pattern(word: str, *, whole: bool) -> re.Pattern:
+    """``word``; a whole word is not preceded or followed by a word character. The left
+    test is a look-behind placed *after* the literal, so the pattern still starts with the
+    literal and the regex engine skips ahead to it fast (a leading look-behind makes it try
+    every position: about 50x slower)."""
     if not whole:
-        return re.compile("|".join(map(re.escape, words)))
-    branches = [rf"{re.escape(w)}(?<!\w{re.escape(w)})" for w in words]
-    return re.compile("(?:" + "|".join(branches) + r")(?!\w)")
+        return re.compile(re.escape(word))
+    return re.compile(rf"{re.escape(word)}(?<!\w{re.escape(word)})(?!\w)")
 
 
 def _compile_keyword(params: dict, text_field: str):
-    patterns, lowered, _ = keyword_patterns(params)
+    groups, lowered = keyword_patterns(params)
+    # Our patterns only consume the keyword and look around for \w, so unless a keyword
+    # holds a line break a match never touches the separator of the joined column.
+    within_rows = not any(SEPARATOR in p.pattern for group in groups for p in group)
+
+    def any_of(column: TextColumn, patterns: list[re.Pattern]) -> np.ndarray:
+        if within_rows:
+            return column.scan_mask(patterns)
+        return np.logical_or.reduce([column.search_mask(p) for p in patterns])
 
     def rule(columns):
         column = columns[text_field].lowered if lowered else columns[text_field]
-        mask = column.search_mask(patterns[0])  # our own look-arounds only test \w: joinable
-        for pattern in patterns[1:]:
-            mask &= column.search_mask(pattern)
-        return mask
+        return np.logical_and.reduce([any_of(column, group) for group in groups])
 
     return rule, (text_field,)
 
@@ -147,9 +153,13 @@ def regex_pattern(params: dict) -> re.Pattern:
 def _compile_regex(params: dict, text_field: str):
     pattern = regex_pattern(params)
     joinable = pattern_is_joinable(pattern)
+    literals = required_literals(pattern)
+    usable = literals is not None and not any(SEPARATOR in literal for literal in literals)
+    prefilter = literal_patterns(literals) if usable else None
 
     def rule(columns):
-        return columns[text_field].search_mask(pattern, joinable=joinable)
+        column = columns[text_field]
+        return column.regex_mask(pattern, prefilter=prefilter, joinable=joinable)
 
     return rule, (text_field,)
 
