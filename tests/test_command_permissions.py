@@ -39,3 +39,39 @@ def test_a_non_member_cannot_see_the_project(command, extra, role):
     with pytest.raises(CommandError, match="No project"):
         call_command(command, "Spam", *extra, "--user", outsider.username)
     assert not Run.objects.exists()
+
+
+# Commands on a training run: (command, arguments before the run id, role that may NOT)
+RUN_COMMANDS = [
+    ("train_preference", ["create"], "annotator"),
+    ("train_preference", ["pull"], "data_lead"),
+]
+
+
+def _training_run(project):
+    from curation.services.versions import dataset_version_build
+    from tests.factories import ExampleFactory
+    from training.models import TrainingRun
+
+    ExampleFactory.create_batch(4, project=project, resolved_label="ham")
+    version = dataset_version_build(project=project, seed=0)
+    return TrainingRun.objects.create(
+        project=project, version=version, version_hash=version.content_hash,
+        task_type="generation", method="lora", base_model="tiny", config={}, output_dir="/x",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("command", "before", "role"), RUN_COMMANDS)
+def test_a_run_command_refuses_a_role_without_the_right_and_hides_from_outsiders(
+    command, before, role
+):
+    from training.models import PreferenceStudy
+
+    project = ProjectFactory(name="Spam", label_set=["ham", "spam"])
+    training_run = _training_run(project)
+    member = MembershipFactory(project=project, role=role).user
+    with pytest.raises(CommandError, match="does not allow"):
+        call_command(command, *before, str(training_run.pk), "--user", member.username)
+    with pytest.raises(CommandError, match="No project"):
+        call_command(command, *before, str(training_run.pk), "--user", UserFactory().username)
+    assert not PreferenceStudy.objects.exists()

@@ -24,4 +24,14 @@ urlpatterns = [
         views.training_run_resume,
         name="training-run-resume",
     ),
+    path(
+        "training/<int:training_run_id>/preference/",
+        views.preference_study_create,
+        name="training-preference-create",
+    ),
+    path(
+        "training/<int:training_run_id>/preference/pull/",
+        views.preference_study_pull,
+        name="training-preference-pull",
+    ),
 ]

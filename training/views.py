@@ -1,5 +1,6 @@
 """Training pages: the launch form on an approved version (with the estimate), a training
-run's page (live progress, curves, comparison, model card) and the model list."""
+run's page (live progress, curves, comparison, blind preference, model card) and the
+model list."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -69,6 +70,7 @@ def training_launch(request, project_id: int, number: int):
 @login_required
 def training_run_detail(request, training_run_id: int):
     from training.selectors import comparison_rows, training_run_curves
+    from training.selectors.preference import preference_summary
 
     training_run = get_object_or_404(
         TrainingRun.objects.select_related("run", "version", "project"), pk=training_run_id
@@ -79,6 +81,7 @@ def training_run_detail(request, training_run_id: int):
         "training_run": training_run,
         "curves": training_run_curves(training_run),
         "comparison_rows": comparison_rows(training_run),
+        "preference": preference_summary(training_run),
         "can_train": user_can(request.user, project, Action.TRAIN),
         **_run_state(training_run),
     }
@@ -125,6 +128,73 @@ def training_run_resume(request, training_run_id: int):
     else:
         messages.success(request, "Resuming from the last checkpoint.")
     return redirect("training-run-detail", training_run_id=training_run.pk)
+
+
+def _posted_int(post, name: str, default: int) -> int:
+    raw = (post.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise AssayError(f"{name.replace('_', ' ').capitalize()} must be a whole number.") from exc
+
+
+@login_required
+@require_POST
+def preference_study_create(request, training_run_id: int):
+    """Send a blind sample of the run's test outputs to Label Studio."""
+    from training.services.preference import preference_study_create as create
+
+    training_run = get_object_or_404(TrainingRun, pk=training_run_id)
+    project_for_user(request.user, training_run.project_id, Action.TRAIN)
+    try:
+        study = create(
+            training_run=training_run,
+            user=request.user,
+            sample_size=_posted_int(request.POST, "sample_size", 20),
+            annotators_per_item=_posted_int(request.POST, "annotators_per_item", 1),
+        )
+    except AssayError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"Sent {study.sample_size} blind pairs to Label Studio project {study.ls_project_id}.",
+        )
+    return redirect(_preference_anchor(training_run))
+
+
+@login_required
+@require_POST
+def preference_study_pull(request, training_run_id: int):
+    """Read the votes of the run's latest preference study from Label Studio."""
+    from training.selectors.preference import preference_study_latest
+    from training.services.preference import preference_study_pull as pull
+
+    training_run = get_object_or_404(TrainingRun, pk=training_run_id)
+    project_for_user(request.user, training_run.project_id, Action.TRAIN)
+    study = preference_study_latest(training_run)
+    if study is None:
+        messages.error(request, "This run has no preference study yet; send outputs first.")
+        return redirect(_preference_anchor(training_run))
+    try:
+        outcome = pull(study=study, user=request.user)
+    except AssayError as exc:
+        messages.error(request, str(exc))
+    else:
+        report = outcome["report"]
+        messages.success(
+            request,
+            f"Pulled {outcome['stats']['votes']['total']} votes "
+            f"({report['votes_created']} new, {report['votes_updated']} changed, "
+            f"{report['votes_removed']} removed).",
+        )
+    return redirect(_preference_anchor(training_run))
+
+
+def _preference_anchor(training_run: TrainingRun) -> str:
+    return reverse("training-run-detail", args=[training_run.pk]) + "#preference"
 
 
 @login_required

@@ -108,6 +108,8 @@ PAGES: dict[str, Route] = {
     "training-run-detail": Route(Action.VIEW),
     "training-run-curves": Route(Action.VIEW),
     "training-run-resume": Route(Action.TRAIN, "POST"),
+    "training-preference-create": Route(Action.TRAIN, "POST", {"sample_size": "3"}),
+    "training-preference-pull": Route(Action.TRAIN, "POST"),
     # The API's own pages
     "openapi-json": Route(PUBLIC),
     "openapi-view": Route(PUBLIC),
@@ -183,6 +185,15 @@ API: dict[tuple[str, str], Route] = {
     ("GET", "/api/projects/{project_id}/training-runs"): Route(Action.VIEW),
     ("GET", "/api/training-runs/{training_run_id}"): Route(Action.VIEW),
     ("POST", "/api/training-runs/{training_run_id}/resume"): Route(Action.TRAIN),
+    ("POST", "/api/training-runs/{training_run_id}/preference"): Route(
+        Action.TRAIN, body={"sample_size": 3}
+    ),
+    ("GET", "/api/training-runs/{training_run_id}/preference"): Route(
+        Action.VIEW, empty_is_404=True
+    ),
+    ("POST", "/api/training-runs/{training_run_id}/preference/pull"): Route(
+        Action.TRAIN, empty_is_404=True
+    ),
 }
 
 

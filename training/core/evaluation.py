@@ -12,6 +12,8 @@ from training.core import data as training_data
 from training.core import metrics
 from training.core.config import TrainingConfig
 
+SAMPLES_KEPT = 100  # outputs per system stored with the comparison (and for preference studies)
+
 
 def _device(model):
     return next(model.parameters()).device
@@ -162,12 +164,17 @@ def generation_comparison(
             seed=config.seed,
         )
         scores["rouge_l_ci"] = [interval.low, interval.high]
-        systems[name] = {"metrics": scores, "samples": out[:20]}
+        systems[name] = {"metrics": scores, "samples": out[:SAMPLES_KEPT]}
     systems["baseline"]["name"] = "copy the prompt"
     primary = "rouge_l"
-    return _compare(
+    comparison = _compare(
         systems, primary, len(groups), config, lambda name, idx: float(rouge[name][idx].mean())
     )
+    # The prompts and references of the kept samples, aligned with them: a blind human
+    # preference study shows each prompt with both systems' responses.
+    comparison["sample_prompts"] = copy_outputs[:SAMPLES_KEPT]
+    comparison["sample_references"] = references[:SAMPLES_KEPT]
+    return comparison
 
 
 def _compare(systems: dict, primary: str, n: int, config: TrainingConfig, statistic) -> dict:
