@@ -56,6 +56,33 @@ def shared_data() -> Path:
 
 
 @pytest.fixture
+def chromium_path() -> Path:
+    """Debian's Chromium for the browser tests (playwright's own download does not work
+    offline); missing: skip, except on CI."""
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        reason = f"{chromium} is missing (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+    return chromium
+
+
+@pytest.fixture
+def browser_page(live_server, chromium_path, tmp_path, monkeypatch):
+    """A headless Chromium page for a test against ``live_server`` (see tests/browser.py;
+    sign in with `tests.browser.log_in`). Screenshots the test saves in ``tmp_path`` are
+    kept in $ASSAY_SCREENSHOT_DIR when that is set."""
+    from tests.browser import chromium_page
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
+    # around it are still synchronous, so Django's async-safety check is relaxed.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with chromium_page(chromium_path, tmp_path) as page:
+        yield page
+
+
+@pytest.fixture
 def user(db):
     return UserFactory()
 

@@ -2,9 +2,6 @@
 their project (the role that builds, reviews and exports), so the tests act as someone
 the permission table lets act; the RBAC tests make their own users."""
 
-import os
-from pathlib import Path
-
 import pytest
 
 from tests.factories import MembershipFactory, ProjectFactory
@@ -34,16 +31,3 @@ def _relock_after_flush(db):
 
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM assay_maintenance_unlock")
-
-
-@pytest.fixture
-def chromium_path() -> Path:
-    """Debian's Chromium for the browser tests (playwright's own download does not work
-    offline); missing: skip, except on CI."""
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        reason = f"{chromium} is missing (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
-    return chromium
