@@ -23,6 +23,11 @@ class QualityCheckIn(Schema):
     model: str = Field("tfidf", description="tfidf or minilm (label issues)")
     folds: int = 5
     seed: int = 0
+    filter_by: str = Field(
+        "prune_by_noise_rate",
+        description="How label issues are chosen: prune_by_noise_rate, both, "
+        "confident_learning or normalized_margin (the label-errors paper's rule)",
+    )
 
 
 class QualityCheckOut(Schema):
@@ -94,6 +99,7 @@ def quality_check_create(request, project_id: int, payload: QualityCheckIn):
         model=payload.model,
         folds=payload.folds,
         seed=payload.seed,
+        filter_by=payload.filter_by,
         created_by=request.auth,
     )
     return Status(202, run_out(run))

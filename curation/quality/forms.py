@@ -21,6 +21,17 @@ class QualityCheckForm(forms.Form):
         help_text="The cross-validated model behind label issues.",
     )
     folds = forms.IntegerField(min_value=2, max_value=20, initial=5)
+    filter_by = forms.ChoiceField(
+        label="Label issues chosen by",
+        choices=[
+            ("prune_by_noise_rate", "cleanlab: prune by noise rate (default)"),
+            ("both", "cleanlab: noise rate and confident joint"),
+            ("confident_learning", "cleanlab: confident joint off-diagonals"),
+            ("normalized_margin", "estimated error count, lowest margin (label-errors paper)"),
+        ],
+        initial="prune_by_noise_rate",
+        required=False,  # older clients post without it: the default applies
+    )
 
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)

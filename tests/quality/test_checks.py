@@ -84,3 +84,14 @@ def test_bad_options_are_refused_before_a_run_exists(quality_version):
         quality_check_start(project=quality_version.project, version=quality_version, checks=["x"])
     with pytest.raises(AssayError, match="Unknown model"):
         quality_check_start(project=quality_version.project, model="gpt")
+    with pytest.raises(AssayError, match="Unknown label-issue filter 'margin'; use prune_by"):
+        quality_check_start(project=quality_version.project, filter_by="margin")
+
+
+def test_the_label_errors_papers_rule_can_choose_the_label_issues(quality_version):
+    project = quality_version.project
+    options = {**FAST, "checks": ["label_issues"], "filter_by": "normalized_margin"}
+    check = quality_check_execute(project=project, version=quality_version, options=options)
+    issues = Finding.objects.filter(quality_check=check, kind=FindingKind.LABEL_ISSUE)
+    assert {"flipped-0", "flipped-1"} <= {f.details["external_id"] for f in issues}
+    assert check.options["filter_by"] == "normalized_margin"

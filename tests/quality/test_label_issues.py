@@ -7,7 +7,9 @@ import pytest
 
 from curation.exceptions import AssayError
 from curation.quality.core.label_issues import (
+    estimate_label_error_count,
     find_label_issues,
+    rank_by_normalized_margin,
     rank_by_self_confidence,
     rank_label_issues,
 )
@@ -71,6 +73,54 @@ def test_ranking_by_self_confidence_takes_the_least_believed_disagreements():
     assert rank_by_self_confidence(labels, probs, top=5) == [2, 1]
     issues = rank_label_issues(labels, probs, classes=["a", "b"])
     assert all(issue.suggested_label != issue.given_label for issue in issues)
+
+
+# Two classes, four examples each. Thresholds (mean probability of the given label):
+# 0.625 for class 0, 0.65 for class 1. Example 3 is confidently class 1 and example 7
+# confidently class 0, the other six confidently their given label: the uncalibrated
+# confident joint is [[3, 1], [1, 3]], so 2 of 8 labels (25%) are estimated wrong.
+TWO_CLASS_LABELS = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+TWO_CLASS_PROBS = np.array(
+    [[0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.1, 0.9], [0.2, 0.8], [0.1, 0.9], [0.3, 0.7], [0.8, 0.2]]
+)
+
+
+def test_label_error_count_is_the_off_diagonal_share_of_the_confident_joint():
+    assert estimate_label_error_count(TWO_CLASS_LABELS, TWO_CLASS_PROBS) == 2
+    clean = np.array([[0.9, 0.1]] * 4 + [[0.1, 0.9]] * 4)
+    assert estimate_label_error_count(TWO_CLASS_LABELS, clean) == 0
+
+
+def test_normalized_margin_filter_flags_the_estimated_count_by_margin():
+    issues = rank_label_issues(
+        TWO_CLASS_LABELS, TWO_CLASS_PROBS, classes=["a", "b"], filter_by="normalized_margin"
+    )
+    assert [issue.index for issue in issues] == [3, 7]  # margins -0.8, then -0.6
+    assert [issue.suggested_label for issue in issues] == ["b", "a"]
+
+
+def test_normalized_margin_weighs_how_sure_the_model_is_of_the_alternative():
+    # Example 0 believes its label least (0.10) but is torn between two others;
+    # example 1 (0.15) is sure of one other class, so its margin is lower.
+    labels = np.array([0, 0, 1, 2])
+    probs = np.array([[0.10, 0.45, 0.45], [0.15, 0.85, 0.0], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]])
+    assert rank_by_normalized_margin(labels, probs, top=5) == [1, 0]
+    assert rank_by_self_confidence(labels, probs, top=5) == [0, 1]
+
+
+def test_every_filter_finds_the_planted_errors():
+    texts, labels, flipped = planted_corpus()
+    for filter_by in ("normalized_margin", "both", "confident_learning"):
+        issues = find_label_issues(texts, labels, folds=5, seed=0, filter_by=filter_by)
+        assert {issue.index for issue in issues[: len(flipped)]} == flipped, filter_by
+
+
+def test_unknown_filter_is_refused_clearly():
+    with pytest.raises(AssayError, match="Unknown label-issue filter 'margin'"):
+        rank_label_issues(TWO_CLASS_LABELS, TWO_CLASS_PROBS, classes=["a", "b"], filter_by="margin")
+    texts, labels, _ = planted_corpus(n_per_topic=5, flips=0)
+    with pytest.raises(AssayError, match="prune_by_noise_rate, both"):
+        find_label_issues(texts, labels, filter_by="margin")
 
 
 @pytest.mark.slow

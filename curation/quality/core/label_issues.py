@@ -1,9 +1,9 @@
 """Label issues: examples whose given label an out-of-sample model doubts.
 
 Each example's class probabilities come from a model that never saw it (K-fold
-cross-validation), so a memorised wrong label cannot vouch for itself. cleanlab's
-confident learning then flags the examples whose given label is unlikely, ranked by
-self-confidence (the out-of-sample probability of the given label, lowest first).
+cross-validation), so a memorised wrong label cannot vouch for itself. Confident
+learning (cleanlab) then flags the examples whose given label is unlikely; ``FILTERS``
+names the ways it can choose them.
 """
 
 from collections.abc import Sequence
@@ -14,6 +14,16 @@ import numpy as np
 from curation.exceptions import AssayError
 
 MODELS = ("tfidf", "minilm")
+
+# How flags are chosen from the out-of-sample probabilities. The first three are
+# cleanlab's own confident-learning filters (``cleanlab.filter.find_label_issues``),
+# listed by self-confidence; ``prune_by_noise_rate`` is cleanlab's default, ``both`` and
+# ``confident_learning`` flag fewer, surer examples. ``normalized_margin`` is the
+# procedure of "Pervasive Label Errors in Test Sets" (Northcutt et al. 2021, cleanlab
+# 1.0): estimate how many labels are wrong from the confident joint, then flag that
+# many disagreements with the lowest normalized margin, listed by that margin.
+FILTERS = ("prune_by_noise_rate", "both", "confident_learning", "normalized_margin")
+DEFAULT_FILTER = "prune_by_noise_rate"
 
 
 @dataclass(frozen=True)
@@ -39,13 +49,16 @@ def find_label_issues(
     model: str = "tfidf",
     folds: int = 5,
     seed: int = 0,
+    filter_by: str = "prune_by_noise_rate",
 ) -> list[LabelIssue]:
-    """Flag likely label errors in ``texts``, most doubtful first."""
+    """Flag likely label errors in ``texts``, most doubtful first; ``filter_by`` is one
+    of ``FILTERS``."""
+    _check_filter(filter_by)
     classes, encoded = encode_labels(labels)
     pred_probs = out_of_sample_probabilities(
         texts, encoded, n_classes=len(classes), model=model, folds=folds, seed=seed
     )
-    return rank_label_issues(encoded, pred_probs, classes=classes)
+    return rank_label_issues(encoded, pred_probs, classes=classes, filter_by=filter_by)
 
 
 def encode_labels(labels: Sequence[str]) -> tuple[list[str], np.ndarray]:
@@ -149,15 +162,52 @@ def sentence_embeddings(texts: Sequence[str], *, batch_size: int = 32, max_lengt
 
 
 def rank_label_issues(
-    labels: np.ndarray, pred_probs: np.ndarray, *, classes: Sequence[str]
+    labels: np.ndarray,
+    pred_probs: np.ndarray,
+    *,
+    classes: Sequence[str],
+    filter_by: str = "prune_by_noise_rate",
 ) -> list[LabelIssue]:
-    """cleanlab's flagged examples, ranked by self-confidence (most doubtful first)."""
-    from cleanlab.filter import find_label_issues as cleanlab_find
+    """The examples ``filter_by`` (one of ``FILTERS``) flags, most doubtful first."""
+    _check_filter(filter_by)
+    if filter_by == "normalized_margin":
+        count = estimate_label_error_count(labels, pred_probs)
+        ranked = rank_by_normalized_margin(labels, pred_probs, top=count)
+    else:
+        from cleanlab.filter import find_label_issues as cleanlab_find
 
-    ranked = cleanlab_find(
-        labels=labels, pred_probs=pred_probs, return_indices_ranked_by="self_confidence"
-    )
+        ranked = cleanlab_find(
+            labels=labels,
+            pred_probs=pred_probs,
+            filter_by=filter_by,
+            return_indices_ranked_by="self_confidence",
+        )
     return [_issue(int(i), labels, pred_probs, classes) for i in ranked]
+
+
+def estimate_label_error_count(labels: np.ndarray, pred_probs: np.ndarray) -> int:
+    """How many labels confident learning estimates are wrong, as cleanlab 1.0's
+    ``num_label_errors`` did for the 2021 study: the off-diagonal share of the
+    uncalibrated confident joint, times the number of examples, rounded down.
+    (cleanlab 2's ``num_label_issues`` counts differently and does not reproduce it.)"""
+    from cleanlab.count import compute_confident_joint
+
+    joint = compute_confident_joint(labels, pred_probs, calibrate=False)
+    joint = joint / float(joint.sum())
+    return int((1.0 - joint.trace()) * len(labels))
+
+
+def rank_by_normalized_margin(labels: np.ndarray, pred_probs: np.ndarray, *, top: int) -> list[int]:
+    """The ``top`` disagreements (predicted label differs from the given one) with the
+    lowest normalized margin: the given label's probability minus the largest other
+    class's. Unlike self-confidence, it also weighs how sure the model is of the
+    alternative."""
+    from cleanlab.rank import get_label_quality_scores
+
+    margin = get_label_quality_scores(labels, pred_probs, method="normalized_margin")
+    disagree = np.flatnonzero(pred_probs.argmax(axis=1) != labels)
+    order = disagree[np.argsort(margin[disagree], kind="stable")]
+    return [int(i) for i in order[:top]]
 
 
 def rank_by_self_confidence(labels: np.ndarray, pred_probs: np.ndarray, *, top: int) -> list[int]:
@@ -167,6 +217,13 @@ def rank_by_self_confidence(labels: np.ndarray, pred_probs: np.ndarray, *, top: 
     disagree = np.flatnonzero(pred_probs.argmax(axis=1) != labels)
     order = disagree[np.argsort(self_confidence[disagree], kind="stable")]
     return [int(i) for i in order[:top]]
+
+
+def _check_filter(filter_by: str) -> None:
+    if filter_by not in FILTERS:
+        raise AssayError(
+            f"Unknown label-issue filter '{filter_by}'; choose one of {', '.join(FILTERS)}."
+        )
 
 
 def _issue(index: int, labels: np.ndarray, pred_probs: np.ndarray, classes) -> LabelIssue:

@@ -37,10 +37,11 @@ def quality_check_start(
     model: str = "tfidf",
     folds: int = 5,
     seed: int = 0,
+    filter_by: str = label_issues.DEFAULT_FILTER,
     created_by=None,
 ) -> Run:
     """Queue a quality check run (one at a time per version, or per project)."""
-    options = _options(checks=checks, model=model, folds=folds, seed=seed)
+    options = _options(checks=checks, model=model, folds=folds, seed=seed, filter_by=filter_by)
     if version is not None and version.project_id != project.pk:
         raise AssayError(f"Version {version} does not belong to project {project.name}.")
     return run_enqueue(
@@ -52,7 +53,9 @@ def quality_check_start(
     )
 
 
-def _options(*, checks, model: str, folds: int, seed: int) -> dict:
+def _options(
+    *, checks, model: str, folds: int, seed: int, filter_by: str = label_issues.DEFAULT_FILTER
+) -> dict:
     checks = list(checks or CHECKS)
     unknown = set(checks) - set(CHECKS)
     if unknown:
@@ -63,7 +66,17 @@ def _options(*, checks, model: str, folds: int, seed: int) -> dict:
         raise AssayError(f"Unknown model '{model}'; use {' or '.join(label_issues.MODELS)}.")
     if not 2 <= int(folds) <= 20:
         raise AssayError("Folds must be between 2 and 20.")
-    return {"checks": checks, "model": model, "folds": int(folds), "seed": int(seed)}
+    if filter_by not in label_issues.FILTERS:
+        raise AssayError(
+            f"Unknown label-issue filter '{filter_by}'; use {', '.join(label_issues.FILTERS)}."
+        )
+    return {
+        "checks": checks,
+        "model": model,
+        "folds": int(folds),
+        "seed": int(seed),
+        "filter_by": filter_by,
+    }
 
 
 def quality_check_run_handler(run: Run, progress: Progress) -> dict:
@@ -72,7 +85,11 @@ def quality_check_run_handler(run: Run, progress: Progress) -> dict:
     check = quality_check_execute(
         project=run.project,
         version=version,
-        options={key: run.params[key] for key in ("checks", "model", "folds", "seed")},
+        options={
+            key: run.params[key]
+            for key in ("checks", "model", "folds", "seed", "filter_by")
+            if key in run.params  # runs queued before filter_by existed use the default
+        },
         progress=progress,
         run=run,
         user=run.created_by,
@@ -143,6 +160,7 @@ def _label_issues(project, rows, texts, options, computed) -> list:
             model=options["model"],
             folds=options["folds"],
             seed=options["seed"],
+            filter_by=options["filter_by"],
         )
     except AssayError as exc:
         computed["skipped"]["label_issues"] = str(exc)

@@ -11,6 +11,7 @@ from curation.management.cli import (
     version_from_ref,
 )
 from curation.permissions import Action
+from curation.quality.core.label_issues import FILTERS
 from curation.quality.services.checks import CHECKS, RUN_KIND
 
 
@@ -39,6 +40,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--model", choices=["tfidf", "minilm"], default="tfidf")
         parser.add_argument("--folds", type=int, default=5)
+        parser.add_argument(
+            "--filter-by",
+            choices=FILTERS,
+            default="prune_by_noise_rate",
+            help="How label issues are chosen; normalized_margin is the label-errors paper's rule.",
+        )
         parser.add_argument("--seed", type=int, default=0)
 
     def handle(self, *args, **options):
@@ -52,6 +59,7 @@ class Command(BaseCommand):
             "model": options["model"],
             "folds": options["folds"],
             "seed": options["seed"],
+            "filter_by": options["filter_by"],
         }
         run = run_inline(
             kind=RUN_KIND,
