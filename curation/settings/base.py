@@ -11,6 +11,9 @@ Environment variables (all optional in dev):
 - ``REDIS_URL``       Redis for the RQ backend and the cache (``redis://127.0.0.1:6379/0``)
 - ``HF_HUB_OFFLINE``  honoured as given; defaults to ``1`` because models come from local paths
 - ``ASSAY_HOST`` / ``ASSAY_PORT``  where ``assay_serve`` binds the web server (``127.0.0.1:8000``)
+- ``ASSAY_LF_WORKERS`` / ``ASSAY_LF_PARALLEL_MIN_ROWS``  processes for Python LFs (``0``: one
+  per CPU) and the input size from which they are used (``10000``)
+- ``ASSAY_MLFLOW_TRACKING_URI``  MLflow store for training runs (``file:/srv/mlruns``); unset: off
 """
 
 import os
@@ -153,6 +156,15 @@ else:
 # A running run whose worker has not reported for this long is taken as abandoned (its
 # worker died) and no longer blocks a new run of the same kind on the same object.
 RUN_STALE_AFTER_SECONDS = int(os.environ.get("ASSAY_RUN_STALE_AFTER_SECONDS", 15 * 60))
+
+# Python labeling functions on at least LF_PARALLEL_MIN_ROWS examples run in LF_WORKERS
+# processes (0: one per CPU; 1: never start processes).
+LF_WORKERS = int(os.environ.get("ASSAY_LF_WORKERS", "0"))
+LF_PARALLEL_MIN_ROWS = int(os.environ.get("ASSAY_LF_PARALLEL_MIN_ROWS", "10000"))
+
+# Training runs are logged to MLflow at this URI when it is set. The training runner reads
+# the same variable itself (it is Django-free); this copy lets pages say whether runs are logged.
+MLFLOW_TRACKING_URI = os.environ.get("ASSAY_MLFLOW_TRACKING_URI", "").strip()
 
 # Live progress of long runs is published through the cache: a file cache works across the
 # web and worker processes with no extra service, and never waits on the database write lock.

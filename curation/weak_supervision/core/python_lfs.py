@@ -14,19 +14,41 @@ A project's module, e.g. ``myteam.spam_lfs``::
         return "ham" if len(x.text) < 20 else None
 
 Snorkel LFs (``@snorkel.labeling.labeling_function()``) defined at module level are picked
-up too; their integer votes index the project's label set (``-1`` abstains).
+up too, with their preprocessors and resources; their integer votes index the project's
+label set (``-1`` abstains).
+
+`apply_python_lfs` runs LFs over one block of rows in this process; `parallel_apply`
+splits large inputs into blocks for worker processes, which re-import the module by its
+dotted path.
 """
 
 import hashlib
 import importlib
 import inspect
 import sys
+import sysconfig
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from numbers import Integral
+from pathlib import Path
 
 
 class PythonLFError(ValueError):
     """A Python LF module cannot be loaded, or one of its LFs misbehaves."""
+
+
+class PythonLFRowError(PythonLFError):
+    """A Python LF raised on one row. ``row`` is the row's position in the whole input (not
+    in a block), so the caller can name the example; ``cause`` says what was raised, and
+    where in the user's code. Picklable, so it crosses back from a worker process."""
+
+    def __init__(self, lf_name: str, row: int, cause: str) -> None:
+        super().__init__(lf_name, row, cause)
+        self.lf_name, self.row, self.cause = lf_name, row, cause
+
+    def __str__(self) -> str:
+        return f"LF '{self.lf_name}' failed on row {self.row}: {self.cause}"
 
 
 @dataclass(frozen=True)
@@ -83,7 +105,7 @@ def _as_snorkel(lf: RegisteredLF, label_set: list[str]):
         if result is None:
             return -1
         if result not in index:
-            raise PythonLFError(f"LF '{lf.name}' returned {result!r}, not a label or None.")
+            raise PythonLFError(f"it returned {result!r}, which is not a label or None.")
         return index[result]
 
     return LabelingFunction(name=lf.name, f=vote)
@@ -111,8 +133,49 @@ def load_python_lfs(module_path: str, *, label_set: list[str]) -> list[LoadedLF]
     return sorted(loaded, key=lambda lf: lf.name)
 
 
-def apply_python_lfs(lfs: list[LoadedLF], rows: dict[str, list[str]]):
-    """The label matrix of Python LFs through Snorkel's ``PandasLFApplier``."""
+_LIBRARY_DIRS = [
+    *(Path(sysconfig.get_paths()[key]).resolve() for key in ("stdlib", "purelib", "platlib")),
+    Path(__file__).resolve().parent,
+]
+
+
+def _describe(exc: Exception) -> str:
+    """``ZeroDivisionError: division by zero (spam_lfs.py, line 12)``: the last frame of
+    the traceback outside Python, its libraries and this package is the user's line."""
+    if isinstance(exc, PythonLFError):
+        return str(exc)
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if not any(Path(frame.filename).resolve().is_relative_to(d) for d in _LIBRARY_DIRS)
+    ]
+    where = f" ({Path(frames[-1].filename).name}, line {frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+class _RowGuard:
+    """Calls a Snorkel LF on a row as ``PandasLFApplier`` would, turning whatever it raises
+    into a `PythonLFRowError` naming the LF and the row (the row Series' index label)."""
+
+    def __init__(self, lf) -> None:
+        self.lf, self.name = lf, lf.name
+
+    def __call__(self, x) -> int:
+        try:
+            vote = self.lf(x)
+        except Exception as exc:  # noqa: BLE001 - a user's LF may raise anything
+            raise PythonLFRowError(self.name, int(x.name), _describe(exc)) from exc
+        if isinstance(vote, bool) or not isinstance(vote, Integral) or vote < -1:
+            raise PythonLFRowError(
+                self.name, int(x.name), f"it returned {vote!r}, not a label index or -1."
+            )
+        return vote
+
+
+def apply_python_lfs(lfs: list[LoadedLF], rows: dict[str, list[str]], *, first_row: int = 0):
+    """The label matrix of Python LFs over ``rows`` through Snorkel's ``PandasLFApplier``,
+    in this process. ``first_row`` is the position of the block's first row in the whole
+    input; a `PythonLFRowError` reports rows by that position."""
     import numpy as np
     import pandas as pd
     from snorkel.labeling import PandasLFApplier
@@ -120,5 +183,6 @@ def apply_python_lfs(lfs: list[LoadedLF], rows: dict[str, list[str]]):
     n_rows = len(next(iter(rows.values()), []))
     if not lfs or n_rows == 0:
         return np.full((n_rows, len(lfs)), -1, dtype=np.int64)
-    frame = pd.DataFrame(rows)
-    return PandasLFApplier([lf.snorkel_lf for lf in lfs]).apply(frame, progress_bar=False)
+    frame = pd.DataFrame(rows, index=pd.RangeIndex(first_row, first_row + n_rows))
+    guarded = [_RowGuard(lf.snorkel_lf) for lf in lfs]
+    return PandasLFApplier(guarded).apply(frame, progress_bar=False)

@@ -1,14 +1,16 @@
 """Applying a project's LFs to all its examples: declarative LFs vectorised over whole
-columns, Python LFs through Snorkel's ``PandasLFApplier``; the label matrix is stored with
-the LF versions that made it, and analysed against the human labels."""
+columns, Python LFs through Snorkel's ``PandasLFApplier`` (in worker processes on large
+projects, see `core.parallel_apply`); the label matrix is stored with the LF versions that
+made it, and analysed against the human labels."""
 
 import time
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 
 from curation.exceptions import AssayError
-from curation.models import Project
+from curation.models import Example, Project
 from curation.services.runs import Progress, SilentProgress, run_enqueue
 from curation.weak_supervision.core.analysis import analyse_matrix
 from curation.weak_supervision.core.declarative import (
@@ -17,7 +19,8 @@ from curation.weak_supervision.core.declarative import (
     TextColumn,
     compile_spec,
 )
-from curation.weak_supervision.core.python_lfs import apply_python_lfs
+from curation.weak_supervision.core.parallel_apply import python_lf_matrix
+from curation.weak_supervision.core.python_lfs import PythonLFError, PythonLFRowError
 from curation.weak_supervision.models import LabelingFunctionVersion, LFApplication, LFKind
 from curation.weak_supervision.selectors.functions import (
     ProjectRows,
@@ -57,14 +60,48 @@ def declarative_matrix(
     return matrix
 
 
-def _python_versions(project: Project, progress: Progress):
+def _python_module(project: Project) -> str:
     setting = getattr(project, "lf_module_setting", None)
-    if setting is None or not setting.module_path:
+    return setting.module_path if setting is not None else ""
+
+
+def _python_versions(project: Project, progress: Progress):
+    module_path = _python_module(project)
+    if not module_path:
         return []
     from curation.weak_supervision.services.python_functions import python_lfs_sync
 
-    progress.log(f"Loading Python LFs from {setting.module_path}")
-    return python_lfs_sync(project=project, module_path=setting.module_path)
+    progress.log(f"Loading Python LFs from {module_path}")
+    return python_lfs_sync(project=project, module_path=module_path)
+
+
+def python_matrix(project: Project, loaded, rows: ProjectRows, progress: Progress) -> np.ndarray:
+    """The Python LFs' votes (70-90% of the progress bar), in worker processes when the
+    project is large (``settings.LF_WORKERS``, ``LF_PARALLEL_MIN_ROWS``). An LF that raises
+    fails the application with its name and the example's external id."""
+
+    def advance(done: int, total: int) -> None:
+        progress.update(70 + 20 * done / total, f"Python LFs: {done:,} of {total:,} rows")
+
+    module_path = _python_module(project)
+    try:
+        return python_lf_matrix(
+            loaded,
+            rows.fields,
+            module_path=module_path,
+            label_set=project_vote_labels(project),
+            workers=settings.LF_WORKERS,
+            min_rows=settings.LF_PARALLEL_MIN_ROWS,
+            on_progress=advance,
+        )
+    except PythonLFRowError as exc:
+        example = Example.objects.filter(pk=int(rows.example_ids[exc.row])).first()
+        where = f"example '{example.external_id}'" if example else f"row {exc.row}"
+        raise AssayError(
+            f"Python LF '{exc.lf_name}' ({module_path}) failed on {where}: {exc.cause}"
+        ) from exc
+    except PythonLFError as exc:
+        raise AssayError(str(exc)) from exc
 
 
 def lf_apply(*, project: Project, progress: Progress | None = None, run=None) -> LFApplication:
@@ -87,8 +124,8 @@ def lf_apply(*, project: Project, progress: Progress | None = None, run=None) ->
     matrix = declarative_matrix(compiled, rows, progress)
     if python:
         progress.update(70, f"Applying {len(python)} Python LFs")
-        python_matrix = apply_python_lfs([lf for lf, _ in python], rows.fields)
-        matrix = np.hstack([matrix, python_matrix])
+        votes = python_matrix(project, [lf for lf, _ in python], rows, progress)
+        matrix = np.hstack([matrix, votes])
     versions = [*declarative, *(version for _, version in python)]
     progress.update(90, "Analysing the label matrix")
     return _application_save(

@@ -26,7 +26,7 @@ def _clean_params(project: Project, kind: str, params: dict, label: str) -> dict
     try:
         compile_spec(name="check", kind=kind, params=params, vote=0, fields=project.content_fields)
     except LFSpecError as exc:
-        raise AssayError(f"Labeling function: {exc}") from exc
+        raise AssayError(str(exc)) from exc
     return params
 
 
@@ -157,30 +157,43 @@ def labeling_functions_load(*, project: Project, specs: list[dict], created_by=N
         raise AssayError("Expected a JSON list of labeling functions.")
     created = updated = 0
     for number, spec in enumerate(specs, start=1):
+        if not isinstance(spec, dict):
+            raise AssayError(f"Labeling function {number} is not an object: {spec!r:.60}.")
         missing = {"name", "kind", "label", "params"} - set(spec)
         if missing:
             raise AssayError(f"Labeling function {number} lacks {', '.join(sorted(missing))}.")
-        lf = LabelingFunction.objects.filter(project=project, name=spec["name"]).first()
-        if lf is None:
-            labeling_function_create(
-                project=project,
-                name=spec["name"],
-                kind=spec["kind"],
-                label=spec["label"],
-                params=spec["params"],
-                description=spec.get("description", ""),
-                created_by=created_by,
-            )
-            created += 1
-            continue
-        before = lf.latest_version
-        version = labeling_function_update(
-            labeling_function=lf,
+        try:
+            outcome = _labeling_function_load_one(project=project, spec=spec, created_by=created_by)
+        except AssayError as exc:  # say which of the file's LFs: a file may hold dozens
+            raise AssayError(f"Labeling function {number} ('{spec['name']}'): {exc}") from exc
+        created += outcome == "created"
+        updated += outcome == "updated"
+    return created, updated
+
+
+def _labeling_function_load_one(*, project: Project, spec: dict, created_by) -> str:
+    """Create or update one LF of a file: 'created', 'updated' or 'unchanged'."""
+    if not isinstance(spec["params"], dict):
+        raise AssayError(f"'params' must be an object, not {spec['params']!r:.60}.")
+    lf = LabelingFunction.objects.filter(project=project, name=spec["name"]).first()
+    if lf is None:
+        labeling_function_create(
+            project=project,
+            name=spec["name"],
             kind=spec["kind"],
             label=spec["label"],
             params=spec["params"],
-            description=spec.get("description"),
+            description=spec.get("description", ""),
             created_by=created_by,
         )
-        updated += version.pk != before.pk
-    return created, updated
+        return "created"
+    before = lf.latest_version
+    version = labeling_function_update(
+        labeling_function=lf,
+        kind=spec["kind"],
+        label=spec["label"],
+        params=spec["params"],
+        description=spec.get("description"),
+        created_by=created_by,
+    )
+    return "updated" if version.pk != before.pk else "unchanged"
