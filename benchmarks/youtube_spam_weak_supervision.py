@@ -109,6 +109,14 @@ def write_import_file(rows: list[dict], path: Path) -> None:
 
 def run_in_assay(rows: list[dict], folder: Path, lfs: list[dict]) -> dict:
     """Import, create LFs and fit through Assay's services; score on the test rows."""
+    project, run_result = fit_in_assay(rows, folder, lfs)
+    return score(project, rows, run_result)
+
+
+def fit_in_assay(rows: list[dict], folder: Path, lfs: list[dict]):
+    """A project holding ``rows`` (only dev rows labelled), the LFs, and the result of the
+    ``label_model_fit`` run that applied them and wrote the chosen model's weak labels.
+    Needs Django set up (`benchmarks.pipeline.setup_django`)."""
     from curation.management.cli import run_inline
     from curation.services.imports import ImportOptions, examples_import
     from curation.services.projects import project_create
@@ -123,7 +131,7 @@ def run_in_assay(rows: list[dict], folder: Path, lfs: list[dict]) -> dict:
     examples_import(project=project, path=path, options=options)
     labeling_functions_load(project=project, specs=lfs)
     run = run_inline(kind="label_model_fit", target=project, project=project, params={}, quiet=True)
-    return score(project, rows, run.result)
+    return project, run.result
 
 
 def score(project, rows: list[dict], result: dict) -> dict:
