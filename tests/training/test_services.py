@@ -80,3 +80,29 @@ def test_training_on_an_approved_version_records_lineage_results_and_card(
 
     with pytest.raises(AssayError, match="already finished"):
         training_run_resume(training_run=training_run)
+
+
+def test_with_mlflow_on_the_run_page_names_the_mlflow_run_that_holds_the_card(
+    spam_project, tiny_bert, user, settings, tmp_path, client, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from tests.factories import MembershipFactory
+    from training.core.tracking import client_for
+
+    settings.MLFLOW_TRACKING_URI = f"file:{tmp_path / 'mlruns'}"
+    version = approved_version(spam_project)
+    with django_capture_on_commit_callbacks(execute=True):
+        training_run = training_run_start(
+            version=version, values=tiny_values(tiny_bert), created_by=user
+        )
+
+    training_run.refresh_from_db()
+    mlflow_run_id = training_run.run.result["mlflow_run_id"]
+    mlflow = client_for(settings.MLFLOW_TRACKING_URI)
+    card = mlflow.download_artifacts(mlflow_run_id, "MODEL_CARD.md", str(tmp_path))
+    assert Path(card).read_text() == training_run.model_card
+    MembershipFactory(project=spam_project, user=user, role="ml_engineer")
+    client.force_login(user)
+    page = client.get(reverse("training-run-detail", args=[training_run.pk]))
+    assert f'<code id="mlflow-run-id">{mlflow_run_id}</code>' in page.content.decode()

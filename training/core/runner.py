@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 from training.core import data as training_data
-from training.core import evaluation
+from training.core import evaluation, tracking
 from training.core.config import TrainingConfig, config_from_dict
 from training.core.models import (
     default_base_model,
@@ -261,25 +261,50 @@ def train(
     reporter: Reporter | None = None,
     model_cache_dir: Path | None = None,
     on_record=None,
+    tracking_uri: str | None = None,
 ) -> dict:
     """Fine-tune, keep the best checkpoint, evaluate on the test split; returns (and writes
     to ``result.json``) the history, validation metrics, comparison and forgetting check.
-    ``on_record(kind, record)`` sees every history record as it is made."""
-    import torch
-    from transformers import set_seed
-
+    ``on_record(kind, record)`` sees every history record as it is made. With an MLflow
+    ``tracking_uri`` (None: ``ASSAY_MLFLOW_TRACKING_URI``; empty: off) the run is logged
+    there too (`training.core.tracking`) and the result carries ``mlflow_run_id``."""
     reporter = reporter or SilentReporter()
     data_dir, output_dir = Path(data_dir), Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    set_seed(config.seed)
     base_path = resolve_base_model(config, model_cache_dir=model_cache_dir or output_dir / "models")
+    if tracking_uri is None:
+        tracking_uri = tracking.tracking_uri_from_environment()
+    tracker = tracking.MlflowTracker(tracking_uri, warn=reporter.log)
+    tracker.start(config=config.to_dict(), base_model=base_path, output_dir=output_dir)
+    try:
+        result = _train(config, data_dir, output_dir, base_path, reporter, on_record, tracker)
+    except BaseException:
+        tracker.fail()
+        raise
+    tracker.finish(result, output_dir=output_dir)
+    if tracker.run_id:
+        reporter.log(f"Logged to MLflow run {tracker.run_id} at {tracking_uri}")
+    return result
+
+
+def _train(config, data_dir, output_dir, base_path, reporter, on_record, tracker) -> dict:
+    import torch
+    from transformers import set_seed
+
+    set_seed(config.seed)
     reporter.update(1, f"Loading {base_path}")
     tokenizer = load_tokenizer(base_path)
     prepared = _prepare(config, tokenizer, data_dir)
     model = prepare_for_training(
         load_base_model(config, base_path, num_labels=len(config.labels)), config
     )
-    history = History(on_record=on_record)
+
+    def record(kind: str, point: dict) -> None:
+        tracker.log_record(kind, point)
+        if callable(on_record):
+            on_record(kind, point)
+
+    history = History(on_record=record)
     trainer = _trainer(
         config, model, tokenizer, prepared, output_dir, [_progress_callback(reporter, history)]
     )
@@ -307,6 +332,7 @@ def train(
         "artifact": str(output_dir / "model"),
         "artifact_kind": "full weights" if config.method == "full" else "LoRA adapter",
         **final,
+        "mlflow_run_id": tracker.run_id,
     }
     (output_dir / "result.json").write_text(json.dumps(result, indent=2, default=float))
     return result

@@ -4,6 +4,7 @@ progress, and record the results, curves and model card on the `TrainingRun`."""
 import time
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -85,16 +86,35 @@ def training_run_handler(run: Run, progress: Progress) -> dict:
             reporter=progress,
             model_cache_dir=model_cache_dir(),
             on_record=HistoryRecorder(training_run),
+            tracking_uri=settings.MLFLOW_TRACKING_URI,
         )
     except (TrainingConfigError, ValueError) as exc:
         raise AssayError(f"Training could not run: {exc}") from exc
-    training_run_record_result(training_run=training_run, result=result)
+    training_run = training_run_record_result(training_run=training_run, result=result)
+    if result.get("mlflow_run_id"):
+        _model_card_to_mlflow(training_run, result["mlflow_run_id"], progress)
     return {
+        "mlflow_run_id": result.get("mlflow_run_id"),
         "training_run_id": training_run.pk,
         "steps": result["global_step"],
         "best_metric": result["best_metric"],
         "verdict": (result.get("comparison") or {}).get("verdict", ""),
     }
+
+
+def _model_card_to_mlflow(training_run: TrainingRun, mlflow_run_id: str, progress) -> None:
+    """The card is rendered after the runner returns, so it joins the MLflow run here; a
+    store that fails only costs a warning, like every other MLflow call."""
+    from training.core.tracking import model_card_log
+
+    try:
+        model_card_log(
+            tracking_uri=settings.MLFLOW_TRACKING_URI,
+            run_id=mlflow_run_id,
+            card=training_run.model_card,
+        )
+    except Exception as exc:  # noqa: BLE001 - any MLflow failure is a warning, never a failed run
+        progress.log(f"Warning: the model card did not reach MLflow: {exc}")
 
 
 @transaction.atomic
