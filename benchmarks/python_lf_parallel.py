@@ -19,10 +19,8 @@ load average (recorded) says how free the cores were.
 """
 
 import argparse
-import csv
 import json
 import os
-import random
 import re
 import sys
 import time
@@ -34,10 +32,10 @@ sys.path.insert(0, str(REPO_ROOT))
 from snorkel.labeling import labeling_function as snorkel_labeling_function  # noqa: E402
 from snorkel.preprocess import preprocessor  # noqa: E402
 
+from benchmarks.lf_speed import make_rows  # noqa: E402  (the same rows as the LF speed benchmark)
 from benchmarks.pipeline import machine_info  # noqa: E402
 from curation.weak_supervision.core.python_lfs import labeling_function  # noqa: E402
 
-DATA = REPO_ROOT.parent / "shared" / "data"
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "python_lf_parallel.json"
 MODULE = "benchmarks.python_lf_parallel"  # workers import the LFs from here by this path
 LABELS = ["ham", "spam"]
@@ -84,29 +82,6 @@ def words(x):
 )
 def spam_words(x, spam_words):
     return 1 if len(spam_words & x.words) >= 2 else -1
-
-
-def base_texts() -> list[str]:
-    texts = []
-    for path in sorted((DATA / "youtube_spam").glob("Youtube0*.csv")):
-        with path.open(encoding="utf-8", newline="") as handle:
-            texts += [record["CONTENT"] for record in csv.DictReader(handle)]
-    with (DATA / "sms_spam" / "SMSSpamCollection.tsv").open(encoding="utf-8") as handle:
-        texts += [line.rstrip("\n").split("\t", 1)[1] for line in handle if "\t" in line]
-    return texts
-
-
-def make_rows(count: int, seed: int) -> list[str]:
-    rng = random.Random(seed)
-    texts = base_texts()
-    vocabulary = [word for text in texts[:2000] for word in text.split()]
-    rows = []
-    while len(rows) < count:
-        parts = rng.choice(texts).split(" ")
-        parts.insert(rng.randrange(len(parts) + 1), rng.choice(vocabulary))
-        text = " ".join(parts)
-        rows.append(text.upper() if rng.random() < 0.1 else text)
-    return rows
 
 
 def time_snorkel(lfs, rows: list[str]):
