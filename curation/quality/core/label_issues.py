@@ -181,6 +181,10 @@ def rank_label_issues(
             pred_probs=pred_probs,
             filter_by=filter_by,
             return_indices_ranked_by="self_confidence",
+            # cleanlab forks a process pool by default; a fork of a process with threads
+            # (a web server's, a worker's heartbeat) can deadlock in the child, and this
+            # step takes well under a second in one process.
+            n_jobs=1,
         )
     return [_issue(int(i), labels, pred_probs, classes) for i in ranked]
 
