@@ -1,5 +1,7 @@
 """A run's page, and the small fragment its progress bar polls while the run is active."""
 
+from urllib.parse import urlparse
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse
@@ -64,4 +66,8 @@ def run_detail(request, run_id: int):
 @login_required
 def run_status(request, run_id: int):
     run = run_for_user(request.user, run_id)
-    return render(request, "curation/partials/run_state.html", _state_context(run))
+    context = _state_context(run)
+    # A page that embeds the panel (a training run's) must not offer a link to itself.
+    here = urlparse(request.headers.get("HX-Current-URL", "")).path
+    context["next_links"] = [(text, url) for text, url in context["next_links"] if url != here]
+    return render(request, "curation/partials/run_state.html", context)

@@ -72,8 +72,11 @@ def training_run_curves(training_run: TrainingRun) -> list[dict]:
 def comparison_rows(training_run: TrainingRun) -> list[dict]:
     """One row per system (fine-tuned, base, baseline) with its metrics and intervals."""
     comparison = training_run.comparison or {}
+    systems = comparison.get("systems") or {}
+    # PostgreSQL's jsonb keeps keys in its own order: put the systems in the page's order.
+    order = {"fine_tuned": 0, "base": 1, "baseline": 2}
     rows = []
-    for key, system in (comparison.get("systems") or {}).items():
+    for key, system in sorted(systems.items(), key=lambda item: order.get(item[0], 3)):
         scores = system["metrics"]
         rows.append(
             {

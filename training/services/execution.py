@@ -93,6 +93,7 @@ def training_run_handler(run: Run, progress: Progress) -> dict:
     training_run = training_run_record_result(training_run=training_run, result=result)
     if result.get("mlflow_run_id"):
         _model_card_to_mlflow(training_run, result["mlflow_run_id"], progress)
+    progress.update(100, f"Trained {result['global_step']} steps; evaluated on the test split")
     return {
         "mlflow_run_id": result.get("mlflow_run_id"),
         "training_run_id": training_run.pk,
