@@ -22,19 +22,22 @@ def pairs(n: int, *, identical: int = 0) -> list[core.PairSample]:
 
 
 def test_generation_comparison_keeps_the_prompts_and_references_aligned_with_samples():
-    groups = [PromptGroup({"prompt": f"name[P{i}]"}, [f"P{i} ref", f"P{i} alt"]) for i in range(25)]
-    tuned = [f"P{i} ref" for i in range(25)]
-    base = [f"base {i}" for i in range(25)]
+    from training.core.evaluation import SAMPLES_KEPT
+
+    n = SAMPLES_KEPT + 5  # more test prompts than the evaluation keeps
+    groups = [PromptGroup({"prompt": f"name[P{i}]"}, [f"P{i} ref", f"P{i} alt"]) for i in range(n)]
+    tuned = [f"P{i} ref" for i in range(n)]
+    base = [f"base {i}" for i in range(n)]
     config = TrainingConfig(task_type="generation", bootstrap_samples=10)
 
     comparison = generation_comparison(
         groups, tuned_outputs=tuned, base_outputs=base, config=config
     )
 
-    assert comparison["sample_prompts"] == [f"name[P{i}]" for i in range(20)]
+    assert comparison["sample_prompts"] == [f"name[P{i}]" for i in range(SAMPLES_KEPT)]
     assert comparison["sample_references"][3] == ["P3 ref", "P3 alt"]
     found = core.comparison_pairs(comparison, task_type="generation")
-    assert len(found) == 20
+    assert len(found) == SAMPLES_KEPT
     assert (found[7].prompt, found[7].tuned, found[7].base) == ("name[P7]", "P7 ref", "base 7")
 
 
