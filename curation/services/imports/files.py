@@ -31,9 +31,8 @@ from curation.core.readers import (
 from curation.exceptions import AssayError, ImportFileError
 from curation.models import Example, ExampleSource, Label, LabelOrigin, Project, ReviewStatus
 from curation.services.projects import project_label_set_extend
+from curation.services.rows import RowInserter
 from curation.services.runs import Progress
-
-from .rows import RowInserter
 
 BATCH_SIZE = 2_000
 DUPLICATE_SAMPLES = 5
@@ -176,9 +175,11 @@ class _ImportWriter:
             ]
         )
         labelled = {i: r.label for r, i in zip(batch, ids, strict=True) if r.label}
-        example_pks = Example.objects.filter(
-            project=self.project, external_id__in=list(labelled)
-        ).values_list("external_id", "pk")
+        example_pks = (
+            Example.objects.filter(project=self.project, external_id__in=list(labelled))
+            .order_by()  # see _check_ids
+            .values_list("external_id", "pk")
+        )
         labels = [
             {
                 "example": pk,
@@ -230,10 +231,13 @@ class _ImportWriter:
                     column,
                 )
             first_seen[external_id] = record.position
+        # No ORDER BY: sorting by id makes SQLite walk the project's whole (project_id)
+        # index instead of probing (project_id, external_id), so every batch would read
+        # every row imported so far and a large import would slow down as it grows.
         clashes = dict(
-            Example.objects.filter(project=self.project, external_id__in=ids).values_list(
-                "external_id", "pk"
-            )
+            Example.objects.filter(project=self.project, external_id__in=ids)
+            .order_by()
+            .values_list("external_id", "pk")
         )
         if not clashes:
             return

@@ -1,4 +1,4 @@
-"""Fast plain-row INSERTs for large imports."""
+"""Fast plain-row INSERTs for large writes: imports and version builds."""
 
 import functools
 from typing import Any
