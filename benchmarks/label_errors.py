@@ -22,11 +22,8 @@ fold seeds shows how much of any 93-flag set a retrained model can re-find at al
 
 import argparse
 import csv
-import datetime
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -37,6 +34,7 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks.pipeline import machine_info, results_write  # noqa: E402
 from curation.quality.core.label_issues import (  # noqa: E402 - needs the repo on the path
     encode_labels,
     out_of_sample_probabilities,
@@ -210,18 +208,6 @@ def fold_noise(data: dict, *, k: int, folds: int, seeds: Sequence[int]) -> dict:
     return {"rows": rows, "seed_pair_overlaps": overlaps}
 
 
-def machine_info() -> dict:
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    return {
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "commit": commit or None,
-    }
-
-
 MODEL_NAMES = {
     "released": "paper's released probs",
     "tfidf": "Assay TF-IDF + LR",
@@ -310,9 +296,7 @@ def main() -> None:
     }
     print_table(results)
     if not args.limit:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {args.output}")
+        results_write(args.output, results)
 
 
 if __name__ == "__main__":

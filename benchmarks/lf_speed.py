@@ -15,7 +15,6 @@ label matrices.
 
 import argparse
 import csv
-import json
 import os
 import random
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks.pipeline import machine_info  # noqa: E402
+from benchmarks.pipeline import machine_info, results_write  # noqa: E402
 
 DATA = REPO_ROOT.parent / "shared" / "data"
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "lf_speed.json"
@@ -127,9 +126,7 @@ def main(argv: list[str] | None = None) -> dict:
     for name, seconds in result["seconds"].items():
         print(f"{name:<28}{seconds:>10.2f}{len(rows) / seconds:>14,.0f}")
     print(f"speed-up {result['speedup']}x; identical matrices: {result['matrices_identical']}")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.output}")
+    results_write(args.output, result)
     return result
 
 

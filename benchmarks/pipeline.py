@@ -129,6 +129,13 @@ def machine_info() -> dict:
     }
 
 
+def results_write(path: Path, result: dict) -> None:
+    """Write a benchmark's figures as indented JSON and say where."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+
+
 def summarize(rows: int, assay: dict[str, float], anchor: float, details: dict) -> dict:
     total = sum(assay.values())
     stages = {**assay, "assay_total": total, "anchor_pyarrow": anchor}
@@ -171,9 +178,7 @@ def main(argv: list[str] | None = None) -> dict:
     details["duplicates_generated"] = duplicates
     result = summarize(args.rows, assay, anchor, details)
     print_table(result)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.output}")
+    results_write(args.output, result)
     return result
 
 

@@ -19,7 +19,6 @@ load average (recorded) says how free the cores were.
 """
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -33,7 +32,7 @@ from snorkel.labeling import labeling_function as snorkel_labeling_function  # n
 from snorkel.preprocess import preprocessor  # noqa: E402
 
 from benchmarks.lf_speed import make_rows  # noqa: E402  (the same rows as the LF speed benchmark)
-from benchmarks.pipeline import machine_info  # noqa: E402
+from benchmarks.pipeline import machine_info, results_write  # noqa: E402
 from curation.weak_supervision.core.python_lfs import labeling_function  # noqa: E402
 
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "python_lf_parallel.json"
@@ -161,9 +160,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"processes vs PandasLFApplier: {result['speedup_processes_vs_snorkel']}x "
         f"(load average before {load_before:.2f} on {result['machine']['cores']} cores)"
     )
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.output}")
+    results_write(args.output, result)
     return result
 
 

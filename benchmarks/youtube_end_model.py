@@ -17,7 +17,6 @@ report how accurate the weak labels were. Budget: at most 3 epochs on 2 CPU thre
 """
 
 import argparse
-import json
 import math
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks.pipeline import machine_info, setup_django  # noqa: E402
+from benchmarks.pipeline import machine_info, results_write, setup_django  # noqa: E402
 from benchmarks.youtube_spam_weak_supervision import (  # noqa: E402
     DEFAULT_DATA,
     LABELING_FUNCTIONS,
@@ -191,9 +190,7 @@ def main(argv: list[str] | None = None) -> dict:
         result, minutes = end_model(folder / "data", folder / "out", epochs=args.epochs)
     result = report(summary, result, minutes, train_rows=len(labelled), epochs=args.epochs)
     print_table(result)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.output}")
+    results_write(args.output, result)
     return result
 
 

@@ -17,7 +17,6 @@ labels only, never at test rows.
 
 import argparse
 import csv
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks.pipeline import machine_info, setup_django  # noqa: E402
+from benchmarks.pipeline import machine_info, results_write, setup_django  # noqa: E402
 
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "youtube_spam"
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "youtube_spam_weak_supervision.json"
@@ -207,9 +206,7 @@ def main(argv: list[str] | None = None) -> dict:
     result = {"benchmark": "youtube_spam_weak_supervision", **result, "tutorial": TUTORIAL}
     result["machine"] = machine_info()
     print_table(result)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.output}")
+    results_write(args.output, result)
     return result
 
 
