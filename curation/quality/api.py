@@ -10,6 +10,7 @@ from curation.api.runs import run_out
 from curation.api.schemas import ErrorOut, RunOut
 from curation.models import DatasetVersion
 from curation.permissions import Action, project_for_user
+from curation.quality.core.label_issues import DEFAULT_FILTER
 from curation.quality.models import ExpectationRule, Finding, QualityCheck
 
 router = Router()
@@ -24,7 +25,7 @@ class QualityCheckIn(Schema):
     folds: int = 5
     seed: int = 0
     filter_by: str = Field(
-        "prune_by_noise_rate",
+        DEFAULT_FILTER,
         description="How label issues are chosen: prune_by_noise_rate, both, "
         "confident_learning or normalized_margin (the label-errors paper's rule)",
     )

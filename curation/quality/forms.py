@@ -3,6 +3,7 @@
 from django import forms
 
 from curation.quality.core.expectations import PII_PATTERNS
+from curation.quality.core.label_issues import DEFAULT_FILTER
 from curation.quality.models import ExpectationKind, FindingKind, FindingStatus
 from curation.quality.services.checks import CHECKS
 
@@ -29,9 +30,12 @@ class QualityCheckForm(forms.Form):
             ("confident_learning", "cleanlab: confident joint off-diagonals"),
             ("normalized_margin", "estimated error count, lowest margin (label-errors paper)"),
         ],
-        initial="prune_by_noise_rate",
+        initial=DEFAULT_FILTER,
         required=False,  # older clients post without it: the default applies
     )
+
+    def clean_filter_by(self) -> str:
+        return self.cleaned_data["filter_by"] or DEFAULT_FILTER
 
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)

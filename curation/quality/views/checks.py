@@ -51,7 +51,7 @@ def quality_check_create(request, project_id: int):
             checks=form.cleaned_data["checks"],
             model=form.cleaned_data["model"],
             folds=form.cleaned_data["folds"],
-            filter_by=form.cleaned_data["filter_by"] or "prune_by_noise_rate",
+            filter_by=form.cleaned_data["filter_by"],
             created_by=request.user,
         )
     except AssayError as exc:

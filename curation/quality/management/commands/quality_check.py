@@ -11,7 +11,7 @@ from curation.management.cli import (
     version_from_ref,
 )
 from curation.permissions import Action
-from curation.quality.core.label_issues import FILTERS
+from curation.quality.core.label_issues import DEFAULT_FILTER, FILTERS
 from curation.quality.services.checks import CHECKS, RUN_KIND
 
 
@@ -43,7 +43,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--filter-by",
             choices=FILTERS,
-            default="prune_by_noise_rate",
+            default=DEFAULT_FILTER,
             help="How label issues are chosen; normalized_margin is the label-errors paper's rule.",
         )
         parser.add_argument("--seed", type=int, default=0)
