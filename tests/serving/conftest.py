@@ -1,0 +1,55 @@
+"""Serving tests reuse the tiny models of the training tests (built from a config, no
+download) and add LoRA adapters trained on nothing: random but non-zero, so an adapter
+changes what the model says."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.training.conftest import (  # noqa: F401 - fixtures re-exported for serving tests
+    CHAT_TEMPLATE,
+    tiny_bert,
+    tiny_llama,
+)
+
+
+def random_lora_adapter(base: str, folder: Path, *, task: str, seed: int, labels=()) -> str:
+    """A PEFT LoRA adapter on ``base`` with random (non-zero) weights, saved in ``folder``."""
+    import torch
+    from peft import LoraConfig, TaskType, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
+
+    torch.manual_seed(seed)
+    if task == "classification":
+        model = AutoModelForSequenceClassification.from_pretrained(
+            base,
+            num_labels=len(labels),
+            id2label=dict(enumerate(labels)),
+            label2id={label: i for i, label in enumerate(labels)},
+        )
+        task_type = TaskType.SEQ_CLS
+    else:
+        model = AutoModelForCausalLM.from_pretrained(base)
+        task_type = TaskType.CAUSAL_LM
+    lora = LoraConfig(task_type=task_type, r=4, lora_alpha=8, init_lora_weights=False)
+    get_peft_model(model, lora).save_pretrained(folder)
+    return str(folder)
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_adapters(tiny_llama, tmp_path_factory) -> tuple[str, str]:
+    """Two different random LoRA adapters on the tiny Llama."""
+    root = tmp_path_factory.mktemp("llama-adapters")
+    return (
+        random_lora_adapter(tiny_llama, root / "a", task="generation", seed=1),
+        random_lora_adapter(tiny_llama, root / "b", task="generation", seed=2),
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_adapter(tiny_bert, tmp_path_factory) -> str:
+    """A random LoRA adapter (with its classification head) for labels ham / spam."""
+    root = tmp_path_factory.mktemp("bert-adapter")
+    return random_lora_adapter(
+        tiny_bert, root / "adapter", task="classification", seed=3, labels=("ham", "spam")
+    )
