@@ -20,7 +20,8 @@ class Action(StrEnum):
     EDIT_DATA = "edit_data"  # import, labeling functions, quality findings, build versions
     REVIEW = "review"  # approve / reject dataset versions, override failing checks
     EXPORT = "export"  # export a version's files
-    TRAIN = "train"  # launch and manage training runs, serving
+    TRAIN = "train"  # launch and manage training runs
+    SERVE = "serve"  # deploy models, application keys, experiments and rollouts
     MANAGE = "manage"  # members, Label Studio link, project settings
 
 
@@ -29,7 +30,7 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.DATA_LEAD: frozenset(
         {Action.VIEW, Action.ANNOTATE, Action.EDIT_DATA, Action.REVIEW, Action.EXPORT}
     ),
-    Role.ML_ENGINEER: frozenset({Action.VIEW, Action.EXPORT, Action.TRAIN}),
+    Role.ML_ENGINEER: frozenset({Action.VIEW, Action.EXPORT, Action.TRAIN, Action.SERVE}),
     Role.ADMIN: frozenset(Action),
 }
 

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from curation.api import api
 from curation.views import examples, imports, projects, runs, tokens, versions
+from serving.urls import gateway_urlpatterns
 
 version_prefix = "projects/<int:project_id>/versions/<int:number>/"
 
@@ -36,6 +37,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("labeling.urls")),
     path("", include("training.urls")),
+    path("", include("serving.urls")),
+    path("v1/", include(gateway_urlpatterns)),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

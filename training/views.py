@@ -83,6 +83,7 @@ def training_run_detail(request, training_run_id: int):
         "comparison_rows": comparison_rows(training_run),
         "preference": preference_summary(training_run),
         "can_train": user_can(request.user, project, Action.TRAIN),
+        "can_serve": user_can(request.user, project, Action.SERVE),
         **_run_state(training_run),
     }
     return render(request, "training/run_detail.html", context)

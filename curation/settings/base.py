@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "curation.quality",
     "labeling",
     "training",
+    "serving",
 ]
 
 MIDDLEWARE = [
@@ -161,6 +162,18 @@ RUN_STALE_AFTER_SECONDS = int(os.environ.get("ASSAY_RUN_STALE_AFTER_SECONDS", 15
 # processes (0: one per CPU; 1: never start processes).
 LF_WORKERS = int(os.environ.get("ASSAY_LF_WORKERS", "0"))
 LF_PARALLEL_MIN_ROWS = int(os.environ.get("ASSAY_LF_PARALLEL_MIN_ROWS", "10000"))
+
+# --- Serving (serving app) ----------------------------------------------------------------
+# The request log is written by a background thread in batches ("background"), or before
+# the response returns ("inline"). Personal data (e-mail, phone, card numbers) is replaced
+# before anything is stored when SERVING_REDACT_PII is on. Requests older than the retention
+# are deleted by `serving_log_prune` (0 days: keep everything).
+SERVING_REQUEST_LOG_MODE = os.environ.get("ASSAY_REQUEST_LOG_MODE", "background")
+SERVING_REDACT_PII = env_bool("ASSAY_REDACT_PII", False)
+SERVING_REQUEST_LOG_RETENTION_DAYS = int(os.environ.get("ASSAY_REQUEST_LOG_RETENTION_DAYS", "90"))
+# Experiments are re-evaluated (and automatically rolled out or back) at most this often
+# when feedback arrives, and by `serving_evaluate --loop`.
+SERVING_EVALUATE_SECONDS = int(os.environ.get("ASSAY_EXPERIMENT_EVALUATE_SECONDS", "30"))
 
 # Training runs are logged to MLflow at this URI when it is set. The training runner reads
 # the same variable itself (it is Django-free); this copy lets pages say whether runs are logged.

@@ -30,3 +30,8 @@ else:
 # `assay_serve` under test settings runs web and worker only; the Label Studio tests start
 # their own server through a session fixture.
 LABEL_STUDIO_ENABLED = env_bool("LABEL_STUDIO_ENABLED", False)  # noqa: F405
+
+# Requests are logged before the response returns: the test's transaction-wrapped database
+# cannot be written from the log writer's thread. The background writer has its own tests.
+SERVING_REQUEST_LOG_MODE = os.environ.get("ASSAY_REQUEST_LOG_MODE", "inline")
+SERVING_EVALUATE_SECONDS = 0

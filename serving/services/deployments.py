@@ -1,0 +1,170 @@
+"""Deploying a finished training run under a name, starting it in the worker, stopping it."""
+
+import re
+
+from django.db import transaction
+from django.utils import timezone
+
+from curation.exceptions import AssayError
+from curation.models import Run, RunStatus
+from curation.services.audit import audit_record
+from curation.services.runs import Progress, run_enqueue
+from serving.core.engine import CLASSIFICATION, Decoding, EngineError
+from serving.models import Deployment, Experiment, Variant
+from serving.services.engines import engine_for, engine_release, model_spec
+from training.models import TrainingRun
+
+RUN_KIND = "deployment_start"
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+
+
+def _check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not NAME_PATTERN.match(name):
+        raise AssayError(
+            f"'{name}' is not a usable model name: use 1-100 lower-case letters, digits, "
+            "'-' or '_', starting with a letter or digit."
+        )
+    if (
+        Deployment.objects.filter(name=name).exists()
+        or Experiment.objects.filter(name=name).exists()
+    ):
+        raise AssayError(f"The name '{name}' is taken by another deployment or experiment.")
+    return name
+
+
+def _check_deployable(training_run: TrainingRun, engine: str) -> None:
+    if engine not in Deployment.Engine.values:
+        raise AssayError(
+            f"Unknown engine '{engine}'; expected one of {', '.join(Deployment.Engine.values)}."
+        )
+    finished = training_run.run is not None and training_run.run.status == RunStatus.SUCCEEDED
+    if not finished or not training_run.artifact_path:
+        raise AssayError(
+            f"Training run {training_run.pk} has not finished ({training_run.status}); only a "
+            "finished run's model can be deployed."
+        )
+    if engine == Deployment.Engine.VLLM and training_run.task_type == CLASSIFICATION:
+        raise AssayError(
+            "vLLM serves generation models here; deploy classification models on the "
+            "built-in engine."
+        )
+
+
+def _model_fields(training_run: TrainingRun) -> dict:
+    config = training_run.config or {}
+    adapter = training_run.method != "full"
+    return {
+        "task_type": training_run.task_type,
+        "base_model": training_run.base_model if adapter else training_run.artifact_path,
+        "adapter_path": training_run.artifact_path if adapter else "",
+        "labels": list(config.get("labels") or []),
+        "max_length": int(config.get("max_length") or 512),
+        "decoding": {
+            "max_tokens": int(config.get("max_new_tokens") or 64),
+            "temperature": 0.0,
+            "top_p": 1.0,
+        },
+    }
+
+
+@transaction.atomic
+def deployment_start(
+    *,
+    training_run: TrainingRun,
+    name: str,
+    engine: str = Deployment.Engine.BUILTIN,
+    created_by=None,
+) -> Deployment:
+    """Deploy a finished training run's model as ``name`` and queue its start (the worker
+    loads it and answers a smoke request before the deployment turns active)."""
+    _check_deployable(training_run, engine)
+    deployment = Deployment.objects.create(
+        project=training_run.project,
+        training_run=training_run,
+        name=_check_name(name),
+        engine=engine,
+        created_by=created_by,
+        **_model_fields(training_run),
+    )
+    deployment.run = run_enqueue(
+        kind=RUN_KIND,
+        target=deployment,
+        project=deployment.project,
+        params={"deployment_id": deployment.pk},
+        created_by=created_by,
+    )
+    deployment.save(update_fields=["run"])
+    audit_record(
+        project=deployment.project,
+        actor=created_by,
+        action="deployment.start",
+        target=deployment,
+        version=training_run.version,
+        after={"name": deployment.name, "engine": engine, "training_run": training_run.pk},
+        message=f"Deployed training run {training_run.pk} as '{deployment.name}' ({engine})",
+    )
+    return deployment
+
+
+def _smoke_test(deployment: Deployment) -> str:
+    engine = engine_for(deployment)
+    if deployment.task_type == CLASSIFICATION:
+        result = engine.classify(deployment.name, ["hello"])[0]
+        return f"smoke request classified as '{result.label}'"
+    answer = engine.chat(
+        deployment.name, [{"role": "user", "content": "Hello"}], Decoding(max_tokens=4)
+    )
+    return f"smoke request answered with {answer.completion_tokens} tokens"
+
+
+def deployment_start_run_handler(run: Run, progress: Progress) -> dict:
+    """Handler of runs of kind ``deployment_start``: start the engine, load the model,
+    answer one request, then mark the deployment active (or failed, with the reason)."""
+    deployment = Deployment.objects.get(pk=run.target_id)
+    progress.update(5, f"Loading {deployment.name} on the {deployment.engine} engine")
+    try:
+        if deployment.engine == Deployment.Engine.VLLM:
+            from serving.engines.vllm import vllm_deployment_serve
+
+            deployment.engine_url = vllm_deployment_serve(model_spec(deployment))
+            Deployment.objects.filter(pk=deployment.pk).update(engine_url=deployment.engine_url)
+        smoke = _smoke_test(deployment)
+    except (EngineError, OSError, ValueError) as exc:
+        Deployment.objects.filter(pk=deployment.pk).update(
+            status=Deployment.Status.FAILED, error=str(exc)
+        )
+        raise AssayError(f"Deployment '{deployment.name}' could not start: {exc}") from exc
+    progress.log(smoke)
+    Deployment.objects.filter(pk=deployment.pk).update(
+        status=Deployment.Status.ACTIVE, started_at=timezone.now(), error=""
+    )
+    return {"deployment_id": deployment.pk, "name": deployment.name, "smoke": smoke}
+
+
+@transaction.atomic
+def deployment_stop(*, deployment: Deployment, user=None) -> Deployment:
+    """Stop answering as ``deployment``. Refused while a running experiment sends it
+    traffic: end the experiment first (its kill switch keeps only the champion)."""
+    busy = Variant.objects.filter(
+        deployment=deployment, experiment__status=Experiment.Status.RUNNING
+    ).select_related("experiment")
+    if busy:
+        names = ", ".join(sorted({v.experiment.name for v in busy}))
+        raise AssayError(
+            f"'{deployment.name}' serves running experiment(s) {names}; stop them first."
+        )
+    if deployment.status == Deployment.Status.STOPPED:
+        raise AssayError(f"'{deployment.name}' is already stopped.")
+    deployment.status = Deployment.Status.STOPPED
+    deployment.stopped_at = timezone.now()
+    deployment.save(update_fields=["status", "stopped_at"])
+    engine_release(deployment)
+    audit_record(
+        project=deployment.project,
+        actor=user,
+        action="deployment.stop",
+        target=deployment,
+        message=f"Stopped deployment '{deployment.name}'",
+    )
+    return deployment
