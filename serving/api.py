@@ -194,15 +194,12 @@ class ExperimentOut(Schema):
     analysis: dict
 
 
-class ReasonIn(Schema):
-    reason: str = ""
-
-
 def _experiment_out(experiment: Experiment, analysis: dict | None = None) -> dict:
     from serving.services.experiments import _jsonable
 
     experiment.refresh_from_db()
-    fields = {n: getattr(experiment, n) for n in ExperimentOut.model_fields}
+    computed = ("variants", "analysis")
+    fields = {n: getattr(experiment, n) for n in ExperimentOut.model_fields if n not in computed}
     variants = [
         {"id": v.pk, "deployment": v.deployment.name, "role": v.role, "weight": v.weight}
         for v in experiment.variants.select_related("deployment")
@@ -264,11 +261,10 @@ def experiment_evaluate(request, experiment_id: int):
     "/experiments/{experiment_id}/advance",
     response={200: ExperimentOut, 400: ErrorOut, 403: ErrorOut},
 )
-def experiment_advance(request, experiment_id: int, payload: ReasonIn | None = None):
+def experiment_advance(request, experiment_id: int, reason: str = ""):
     from serving.services.experiments import experiment_advance as advance
 
     experiment = _experiment(request, experiment_id, Action.SERVE)
-    reason = payload.reason if payload else ""
     return _experiment_out(advance(experiment=experiment, user=request.auth, reason=reason))
 
 
@@ -276,11 +272,10 @@ def experiment_advance(request, experiment_id: int, payload: ReasonIn | None = N
     "/experiments/{experiment_id}/rollback",
     response={200: ExperimentOut, 400: ErrorOut, 403: ErrorOut},
 )
-def experiment_rollback(request, experiment_id: int, payload: ReasonIn | None = None):
+def experiment_rollback(request, experiment_id: int, reason: str = ""):
     from serving.services.experiments import experiment_rollback as rollback
 
     experiment = _experiment(request, experiment_id, Action.SERVE)
-    reason = payload.reason if payload else ""
     return _experiment_out(rollback(experiment=experiment, user=request.auth, reason=reason))
 
 
@@ -288,10 +283,9 @@ def experiment_rollback(request, experiment_id: int, payload: ReasonIn | None = 
     "/experiments/{experiment_id}/stop",
     response={200: ExperimentOut, 400: ErrorOut, 403: ErrorOut},
 )
-def experiment_stop(request, experiment_id: int, payload: ReasonIn | None = None):
+def experiment_stop(request, experiment_id: int, reason: str = ""):
     """The kill switch: all traffic to the champion, now."""
     from serving.services.experiments import experiment_stop as stop
 
     experiment = _experiment(request, experiment_id, Action.SERVE)
-    reason = payload.reason if payload else ""
     return _experiment_out(stop(experiment=experiment, user=request.auth, reason=reason))

@@ -210,7 +210,7 @@ def _overall(comparisons: list[dict]) -> dict:
     for action in ("blocked", "roll back", "ship"):
         matching = [c for c in comparisons if c["verdict"]["action"] == action]
         if matching:
-            best = max(matching, key=lambda c: abs(c["primary"]["sequential"]["difference"]))
+            best = max(matching, key=lambda c: abs(c["primary"]["sequential"]["difference"] or 0))
             return {**best["verdict"], "variant_id": best["variant_id"]}
     if not comparisons:
         return {"action": "keep running", "reason": "No challenger.", "variant_id": None}
