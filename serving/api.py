@@ -43,7 +43,7 @@ class DeploymentOut(Schema):
 def _deployment_out(deployment: Deployment) -> dict:
     from serving.selectors.deployments import deployment_stats
 
-    values = {name: getattr(deployment, name) for name in DeploymentOut.model_fields}
+    values = {n: getattr(deployment, n) for n in DeploymentOut.model_fields if n != "stats"}
     return {**values, "stats": deployment_stats(deployment)}
 
 

@@ -35,9 +35,13 @@ urlpatterns = [
     ),
     path("projects/<int:project_id>/experiments/", pages.experiment_list, name="experiment-list"),
     path("experiments/<int:experiment_id>/", pages.experiment_detail, name="experiment-detail"),
-    path(
-        "experiments/<int:experiment_id>/<str:action>/",
-        pages.experiment_action,
-        name="experiment-action",
+    *(
+        path(
+            f"experiments/<int:experiment_id>/{action}/",
+            pages.experiment_action,
+            {"action": action},
+            name=f"experiment-{action}",
+        )
+        for action in ("evaluate", "advance", "rollback", "stop")
     ),
 ]

@@ -70,8 +70,8 @@ def _srm(experiment: Experiment, data: ExperimentData) -> statistics.SrmResult:
         live = {name: share for name, share in shares.items() if share > 0}
         if sum(observed.values()):
             phases.append(({n: observed[n] for n in live}, live))
-    if not phases:
-        return statistics.srm_check({}, {})
+    if not phases:  # nobody assigned yet: nothing to compare
+        return statistics.SrmResult(observed={}, expected={}, chi2=0.0, p_value=1.0, mismatch=False)
     return statistics.srm_check_phased(phases)
 
 

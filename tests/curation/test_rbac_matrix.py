@@ -110,6 +110,23 @@ PAGES: dict[str, Route] = {
     "training-run-resume": Route(Action.TRAIN, "POST"),
     "training-preference-create": Route(Action.TRAIN, "POST", {"sample_size": "3"}),
     "training-preference-pull": Route(Action.TRAIN, "POST"),
+    # Serving (the /v1 front door authenticates applications by their own keys)
+    "deployment-list": Route(Action.VIEW),
+    "deployment-create": Route(Action.SERVE, "POST", {"name": "rbac-deploy"}),
+    "deployment-detail": Route(Action.VIEW),
+    "deployment-stop": Route(Action.SERVE, "POST"),
+    "application-list": Route(Action.VIEW),
+    "application-revoke": Route(Action.SERVE, "POST"),
+    "experiment-list": Route(Action.VIEW),
+    "experiment-detail": Route(Action.VIEW),
+    "experiment-evaluate": Route(Action.SERVE, "POST"),
+    "experiment-advance": Route(Action.SERVE, "POST"),
+    "experiment-rollback": Route(Action.SERVE, "POST"),
+    "experiment-stop": Route(Action.SERVE, "POST"),
+    "v1-chat-completions": Route(PUBLIC, "POST"),
+    "v1-classifications": Route(PUBLIC, "POST"),
+    "v1-feedback": Route(PUBLIC, "POST"),
+    "v1-models": Route(PUBLIC),
     # The API's own pages
     "openapi-json": Route(PUBLIC),
     "openapi-view": Route(PUBLIC),
@@ -194,6 +211,33 @@ API: dict[tuple[str, str], Route] = {
     ("POST", "/api/training-runs/{training_run_id}/preference/pull"): Route(
         Action.TRAIN, empty_is_404=True
     ),
+    # Serving
+    ("POST", "/api/training-runs/{training_run_id}/deployments"): Route(
+        Action.SERVE, body={"name": "rbac-deploy"}
+    ),
+    ("GET", "/api/projects/{project_id}/deployments"): Route(Action.VIEW),
+    ("GET", "/api/deployments/{deployment_id}"): Route(Action.VIEW),
+    ("POST", "/api/deployments/{deployment_id}/stop"): Route(Action.SERVE),
+    ("POST", "/api/projects/{project_id}/applications"): Route(Action.SERVE, body={"name": "a"}),
+    ("GET", "/api/projects/{project_id}/applications"): Route(Action.VIEW),
+    ("POST", "/api/applications/{application_id}/revoke"): Route(Action.SERVE),
+    ("POST", "/api/projects/{project_id}/experiments"): Route(
+        Action.SERVE,
+        body={
+            "name": "rbac-experiment",
+            "variants": [
+                {"deployment": "rbac-a", "weight": 0.5},
+                {"deployment": "rbac-b", "weight": 0.5},
+            ],
+            "primary_metric": "thumbs",
+        },
+    ),
+    ("GET", "/api/projects/{project_id}/experiments"): Route(Action.VIEW),
+    ("GET", "/api/experiments/{experiment_id}"): Route(Action.VIEW),
+    ("POST", "/api/experiments/{experiment_id}/evaluate"): Route(Action.SERVE),
+    ("POST", "/api/experiments/{experiment_id}/advance"): Route(Action.SERVE),
+    ("POST", "/api/experiments/{experiment_id}/rollback"): Route(Action.SERVE),
+    ("POST", "/api/experiments/{experiment_id}/stop"): Route(Action.SERVE),
 }
 
 
@@ -255,7 +299,36 @@ def _their_objects(project, version, user) -> dict:
     )  # fmt: skip
     objects["training_run_id"] = training_run.pk
     objects.update(_quality_objects(project, version))
+    objects.update(_serving_objects(project, training_run))
     return objects
+
+
+def _serving_objects(project, training_run) -> dict:
+    from serving.models import Deployment
+    from serving.services.applications import application_create
+    from serving.services.experiments import experiment_create
+
+    deployments = [
+        Deployment.objects.create(
+            project=project,
+            training_run=training_run,
+            name=name,
+            task_type="classification",
+            base_model="tiny",
+            status="active",
+        )  # fmt: skip
+        for name in ("rbac-a", "rbac-b", "rbac-c")
+    ]
+    application, _key = application_create(project=project, name="rbac app")
+    experiment = experiment_create(
+        project=project, name="rbac-live", primary_metric="thumbs",
+        variants=[{"deployment": "rbac-b", "weight": 0.5}, {"deployment": "rbac-c", "weight": 0.5}],
+    )  # fmt: skip
+    return {
+        "deployment_id": deployments[0].pk,
+        "application_id": application.pk,
+        "experiment_id": experiment.pk,
+    }
 
 
 def _quality_objects(project, version) -> dict:
@@ -321,7 +394,7 @@ def _url(route: str, kwargs: dict) -> str:
 
 def outcome(response, *, api: bool) -> str | int:
     if response.status_code in (401, 403, 404):
-        if response.status_code == 401 and api:
+        if response.status_code == 401:  # the API, and the /v1 front door's own keys
             return "login"
         return response.status_code
     if response.status_code == 302 and response["Location"].startswith(reverse("login")):
