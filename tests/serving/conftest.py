@@ -53,3 +53,29 @@ def tiny_bert_adapter(tiny_bert, tmp_path_factory) -> str:
     return random_lora_adapter(
         tiny_bert, root / "adapter", task="classification", seed=3, labels=("ham", "spam")
     )
+
+
+@pytest.fixture(scope="session")
+def other_tiny_llama(tmp_path_factory) -> str:
+    """A tiny Llama of another shape (hidden 32): adapters of `tiny_llama` do not fit it."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from tests.training.conftest import _tokenizer
+
+    folder = tmp_path_factory.mktemp("other-tiny-llama")
+    tokenizer = _tokenizer(CHAT_TEMPLATE)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=None,
+    )
+    LlamaForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)
