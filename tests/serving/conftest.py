@@ -37,7 +37,7 @@ def random_lora_adapter(base: str, folder: Path, *, task: str, seed: int, labels
 
 
 @pytest.fixture(scope="session")
-def tiny_llama_adapters(tiny_llama, tmp_path_factory) -> tuple[str, str]:
+def tiny_llama_adapters(tiny_llama, tmp_path_factory) -> tuple[str, str]:  # noqa: F811 - the imported fixture
     """Two different random LoRA adapters on the tiny Llama."""
     root = tmp_path_factory.mktemp("llama-adapters")
     return (
@@ -47,7 +47,7 @@ def tiny_llama_adapters(tiny_llama, tmp_path_factory) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="session")
-def tiny_bert_adapter(tiny_bert, tmp_path_factory) -> str:
+def tiny_bert_adapter(tiny_bert, tmp_path_factory) -> str:  # noqa: F811 - the imported fixture
     """A random LoRA adapter (with its classification head) for labels ham / spam."""
     root = tmp_path_factory.mktemp("bert-adapter")
     return random_lora_adapter(
