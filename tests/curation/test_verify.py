@@ -23,7 +23,7 @@ def operator(db):
     return UserFactory(username="operator", is_superuser=True)
 
 
-triggers = importlib.import_module("curation.migrations.0002_approved_version_triggers")
+triggers = importlib.import_module("curation.migrations.0007_member_triggers_check_new_version")
 
 
 @pytest.fixture
@@ -55,8 +55,7 @@ def update_bypassing_the_triggers(member_id: int, **changes) -> None:
     finally:
         with connection.cursor() as cursor:
             if connection.vendor == "sqlite":
-                (create,) = [s for s in triggers.SQLITE_CREATE if "member_approved_no_update" in s]
-                cursor.execute(create)
+                cursor.execute(triggers.SQLITE_OLD_OR_NEW)
             else:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute(
