@@ -157,6 +157,11 @@ else:
 # worker died) and no longer blocks a new run of the same kind on the same object.
 RUN_STALE_AFTER_SECONDS = int(os.environ.get("ASSAY_RUN_STALE_AFTER_SECONDS", 15 * 60))
 
+# Signs the version attestations kept in the audit log (curation/services/versions/
+# attestation.py). It must live outside the database; empty: SECRET_KEY signs. Changing it
+# makes every earlier attestation fail verification, so keep it as long as the data.
+ASSAY_SIGNING_KEY = os.environ.get("ASSAY_SIGNING_KEY", "")
+
 # Python labeling functions on at least LF_PARALLEL_MIN_ROWS examples run in LF_WORKERS
 # processes (0: one per CPU; 1: never start processes).
 LF_WORKERS = int(os.environ.get("ASSAY_LF_WORKERS", "0"))
