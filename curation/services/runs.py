@@ -282,8 +282,10 @@ def run_create(
         ).first()
         if active is None:
             raise
+        title = run_kind_title(kind).lower()
+        article = "An" if title[:1] in "aeiou" else "A"
         raise RunAlreadyActive(
-            f"A {kind.replace('_', ' ')} run (#{active.pk}) is already {active.status} "
+            f"{article} {title} run (#{active.pk}) is already {active.status} "
             f"for {target}; wait for it to finish."
         ) from exc
 

@@ -77,7 +77,8 @@ def test_invalid_utf8_names_line_column_and_byte(tmp_path):
         read_all(path, format="csv")
 
     assert str(caught.value) == (
-        "data.csv, line 3: not valid UTF-8 (byte 0xff at column 8); pass --encoding"
+        "data.csv, line 3: not valid UTF-8 (byte 0xff at column 8); "
+        "set the encoding option to the file's encoding"
     )
 
 
@@ -236,7 +237,7 @@ def test_saved_dataset_dict_without_split_lists_the_splits(tmp_path):
         train=Dataset.from_dict({"text": ["a"]}), test=Dataset.from_dict({"text": ["b"]})
     ).save_to_disk(tmp_path / "saved")
 
-    with pytest.raises(ImportFileError, match=r"splits: train, test\); pass --split"):
+    with pytest.raises(ImportFileError, match=r"with the split option \(splits: train, test\)"):
         open_reader(tmp_path / "saved", ImportOptions(), name="saved", format="hf_dataset")
 
 

@@ -120,13 +120,18 @@ class HuggingFaceDatasetReader(ColumnarReader):
         split = self.options.split
         if not isinstance(loaded, DatasetDict):
             if split:
-                raise self.error(f"is a single dataset without splits; drop the split '{split}'")
+                raise self.error(
+                    f"is a single dataset without splits; drop the split '{split}'",
+                    option="split",
+                )
             return loaded
         if split is None and len(loaded) == 1:
             split = next(iter(loaded))
         if split not in loaded:
             asked = f"has no split '{split}'" if split else "has several splits; pick one"
-            raise self.error(f"{asked} (splits: {', '.join(loaded)}); pass --split")
+            raise self.error(
+                f"{asked} with the split option (splits: {', '.join(loaded)})", option="split"
+            )
         return loaded[split]
 
     def num_rows(self) -> int:
