@@ -207,6 +207,12 @@ STORAGES = {
 
 # Uploads larger than this spill to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# An import file uploaded through a page or the API may be at most this big (0: no
+# limit); the command line reads files from disk and has none.
+UPLOAD_MAX_BYTES = int(os.environ.get("ASSAY_UPLOAD_MAX_BYTES", 100 * 1024 * 1024))
+# An uploaded copy that no queued or running import uses is deleted after this long
+# (normally its run deletes it as soon as it ends).
+UPLOAD_RETENTION_SECONDS = int(float(os.environ.get("ASSAY_UPLOAD_RETENTION_HOURS", 24)) * 3600)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 
 LOGGING = {
