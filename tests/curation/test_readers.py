@@ -351,3 +351,28 @@ def test_options_survive_a_round_trip_through_json():
 def test_options_refuse_nonsense(kwargs, message):
     with pytest.raises(AssayError, match=message):
         ImportOptions(**kwargs)
+
+
+def corrupt_parquet(path, *, rows: int = 3_000) -> None:
+    """A snappy Parquet file of two row groups whose second data page is garbage."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    texts = [f"message {n} " + "words " * (n % 7) for n in range(rows)]
+    pq.write_table(pa.table({"text": texts}), path, row_group_size=rows // 2, compression="snappy")
+    second = pq.ParquetFile(path).metadata.row_group(1).column(0)
+    start = second.data_page_offset + 40
+    data = bytearray(path.read_bytes())
+    data[start : start + 200] = bytes(range(200))
+    path.write_bytes(bytes(data))
+
+
+def test_a_corrupt_parquet_page_names_the_file_and_row(tmp_path):
+    path = tmp_path / "data.parquet"
+    corrupt_parquet(path)
+
+    with pytest.raises(ImportFileError) as caught:
+        read_all(path, format="parquet", read_columns=["text"])
+
+    assert str(caught.value).startswith("data.parquet, row 1501: ")
+    assert "cannot be read" in str(caught.value)
