@@ -18,14 +18,25 @@ class InvalidTransition(AssayError):
 
 
 class ImportFileError(AssayError):
-    """A file cannot be imported. Names the file, and the line and field when known."""
+    """A file cannot be imported. Names the file, and the line and field when known.
+
+    ``option`` names the import option that fixes it (an `ImportOptions` field, which is
+    also the API's and the form's name for it); the message says it in those words, and
+    only the command line translates it into its flag (`assay_import.OPTION_FLAGS`)."""
 
     def __init__(
-        self, message: str, *, file: str, line: int | None = None, field: str | None = None
+        self,
+        message: str,
+        *,
+        file: str,
+        line: int | None = None,
+        field: str | None = None,
+        option: str | None = None,
     ) -> None:
         self.file = file
         self.line = line
         self.field = field
+        self.option = option
         self.reason = message
         where = file
         if line is not None:
@@ -35,4 +46,10 @@ class ImportFileError(AssayError):
         super().__init__(f"{where}: {message}")
 
     def as_dict(self) -> dict:
-        return {"file": self.file, "line": self.line, "field": self.field, "reason": self.reason}
+        return {
+            "file": self.file,
+            "line": self.line,
+            "field": self.field,
+            "option": self.option,
+            "reason": self.reason,
+        }

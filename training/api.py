@@ -8,7 +8,7 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
-from curation.api.schemas import ErrorOut
+from curation.api.schemas import ErrorOut, InputSchema
 from curation.models import DatasetVersion
 from curation.permissions import Action, project_for_user
 from training.models import TrainingRun
@@ -16,7 +16,7 @@ from training.models import TrainingRun
 router = Router()
 
 
-class TrainingStartIn(Schema):
+class TrainingStartIn(InputSchema):
     config: dict[str, Any] = {}
 
 
@@ -86,7 +86,7 @@ def training_run_resume(request, training_run_id: int):
 # -- blind preference ----------------------------------------------------------------------
 
 
-class PreferenceStudyIn(Schema):
+class PreferenceStudyIn(InputSchema):
     sample_size: int = 20
     annotators_per_item: int = 1
     seed: int | None = None

@@ -1,13 +1,18 @@
 """The NinjaAPI instance: routers, authentication, and the error shape.
 
 Every error a user can act on (`AssayError`) is a 400 with ``{"detail": message}``; an
-unreadable import file adds its ``file``, ``line`` and ``field``. Permissions follow
+unreadable import file adds its ``file``, ``line``, ``field`` and ``option`` (the import
+option that fixes it). A request that does not fit its endpoint's schema is a 422 whose
+``detail`` says what is wrong in words, unknown fields by name (every request schema
+forbids them, `curation.api.schemas.InputSchema`), with pydantic's list in ``errors``.
+Permissions follow
 `curation.permissions`: 404 for a project the caller is not a member of, 403 for an action
 their role lacks, 401 without credentials.
 """
 
 from django.core.exceptions import PermissionDenied
 from ninja import NinjaAPI
+from ninja.errors import ValidationError
 
 from curation.api import examples, governance, imports, projects, runs, versions
 from curation.api.auth import api_auth
@@ -40,7 +45,7 @@ api.add_router("", serving_api.router, tags=["serving"])
 def assay_error(request, exc: AssayError):
     payload: dict = {"detail": str(exc)}
     if isinstance(exc, ImportFileError):
-        payload.update(file=exc.file, line=exc.line, field=exc.field)
+        payload.update(file=exc.file, line=exc.line, field=exc.field, option=exc.option)
     return api.create_response(request, payload, status=400)
 
 
@@ -48,3 +53,29 @@ def assay_error(request, exc: AssayError):
 def permission_denied(request, exc: PermissionDenied):
     """A member whose role lacks the action: 403 with the reason (non-members get 404)."""
     return api.create_response(request, {"detail": str(exc) or "Forbidden"}, status=403)
+
+
+@api.exception_handler(ValidationError)
+def invalid_request(request, exc: ValidationError):
+    return api.create_response(
+        request, {"detail": validation_message(exc.errors), "errors": exc.errors}, status=422
+    )
+
+
+def validation_message(errors: list[dict]) -> str:
+    """One sentence per kind of problem: unknown fields by name, then the others."""
+    unknown = [str(error["loc"][-1]) for error in errors if error.get("type") == "extra_forbidden"]
+    others = [
+        f"{'.'.join(str(part) for part in error['loc'][1:]) or 'request'}: {error['msg']}"
+        for error in errors
+        if error.get("type") != "extra_forbidden"
+    ]
+    sentences = []
+    if unknown:
+        sentences.append(
+            f"Unknown field{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: this endpoint "
+            f"does not take {'them' if len(unknown) > 1 else 'it'} (see /api/docs)."
+        )
+    if others:
+        sentences.append("Invalid request: " + "; ".join(others) + ".")
+    return " ".join(sentences)

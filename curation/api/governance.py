@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
-from curation.api.schemas import ErrorOut, ExampleOut
+from curation.api.schemas import ErrorOut, ExampleOut, InputSchema
 from curation.exceptions import AssayError
 from curation.models import Example, ExampleSource, ReviewStatus
 from curation.permissions import Action, project_for_user
@@ -25,7 +25,7 @@ class MemberOut(Schema):
         return membership.user.get_username()
 
 
-class MemberIn(Schema):
+class MemberIn(InputSchema):
     username: str
     role: str = Field(description="annotator, data_lead, ml_engineer or admin")
 
@@ -57,7 +57,7 @@ class SyntheticExampleOut(ExampleOut):
     near_duplicate_score: float | None
 
 
-class DecisionIn(Schema):
+class DecisionIn(InputSchema):
     decision: str = Field(description="accept, reject or edit")
     label: str = ""
     note: str = ""

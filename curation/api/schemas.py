@@ -1,8 +1,32 @@
 """Request and response shapes of the JSON API."""
 
 from datetime import datetime
+from typing import Any
 
 from ninja import Field, Schema
+from pydantic import ConfigDict, ValidationInfo, model_validator
+
+# Sent by Django's own forms; never a field of ours.
+FORM_FIELDS_IGNORED = {"csrfmiddlewaretoken"}
+
+
+class InputSchema(Schema):
+    """The base of every request body and form: a field the endpoint does not know is a
+    422 naming it (see `curation.api.app`), never silently dropped. A misspelt
+    ``label_set`` must not create a project without labels."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_unknown_form_fields(cls, data: Any, info: ValidationInfo) -> Any:
+        # ninja hands a form schema only the form fields it knows; put the others back
+        # so that extra="forbid" names them as it does for a JSON body.
+        request = (info.context or {}).get("request")
+        if request is None or not isinstance(data, dict) or not request.POST:
+            return data
+        unknown = set(request.POST) - set(cls.model_fields) - FORM_FIELDS_IGNORED
+        return {**data, **{name: request.POST[name] for name in sorted(unknown)}}
 
 
 class ErrorOut(Schema):
@@ -10,9 +34,10 @@ class ErrorOut(Schema):
     file: str | None = None
     line: int | None = None
     field: str | None = None
+    option: str | None = None
 
 
-class ProjectIn(Schema):
+class ProjectIn(InputSchema):
     name: str
     task_type: str = Field(description="classification or generation")
     labels: list[str] = Field(default_factory=list, description="Classification label set.")
@@ -55,7 +80,7 @@ class ExampleOut(Schema):
     created_at: datetime
 
 
-class ImportOptionsIn(Schema):
+class ImportOptionsIn(InputSchema):
     """Multipart form fields sent with the file."""
 
     format: str = "auto"
@@ -111,19 +136,19 @@ class VersionDetailOut(VersionOut):
     label_distribution: dict[str, dict[str, int]]
 
 
-class VersionBuildIn(Schema):
+class VersionBuildIn(InputSchema):
     seed: int = 0
     note: str = ""
 
 
-class ReviewIn(Schema):
+class ReviewIn(InputSchema):
     comment: str = ""
     override_reason: str = Field(
         "", description="Needed to approve while a readiness check fails; kept and audited."
     )
 
 
-class ExportIn(Schema):
+class ExportIn(InputSchema):
     formats: list[str] | None = Field(None, description="hf_dataset, parquet, jsonl; all if unset")
 
 

@@ -9,6 +9,7 @@ the functions that need them, so importing this module is cheap.
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,6 +167,25 @@ def write_checksums(folder: Path) -> list[ExportedFile]:
         "".join(f"{f.sha256}  {f.path}\n" for f in listed), encoding="utf-8", newline="\n"
     )
     return folder_files(folder)
+
+
+def read_checksums(folder: Path) -> dict[str, str]:
+    """The ``{relative path: sha256}`` that ``folder``'s SHA256SUMS lists ({} if none)."""
+    checksums = folder / CHECKSUM_FILE
+    if not checksums.is_file():
+        return {}
+    listed = {}
+    for line in checksums.read_text(encoding="utf-8").splitlines():
+        digest, _, path = line.partition("  ")
+        if path:
+            listed[path] = digest
+    return listed
+
+
+def card_version_hash(card: str) -> str | None:
+    """The version hash a dataset card (`render_dataset_card`) was written with."""
+    found = re.search(r"^- Version hash \([a-z0-9]+\): `([0-9a-f]+)`$", card, re.MULTILINE)
+    return found.group(1) if found else None
 
 
 @dataclass(frozen=True)

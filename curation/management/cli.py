@@ -81,10 +81,19 @@ def progress_bar(description: str, *, disable: bool = False):
 
 
 def run_inline(
-    *, kind: str, target, project, params: dict, created_by=None, quiet: bool = False
+    *,
+    kind: str,
+    target,
+    project,
+    params: dict,
+    created_by=None,
+    quiet: bool = False,
+    option_flags: dict[str, str] | None = None,
 ) -> Run:
     """Create a run and execute it in this process with a progress bar. Raises
-    CommandError with the run's error when it fails."""
+    CommandError with the run's error when it fails; an error that names the option
+    fixing it (`ImportFileError.option`) also gets that option's flag from
+    ``option_flags``, since the message itself speaks in the API's and the form's words."""
     try:
         run = run_create(
             kind=kind, target=target, project=project, params=params, created_by=created_by
@@ -94,5 +103,8 @@ def run_inline(
     with progress_bar(kind.replace("_", " "), disable=quiet) as listener:
         run = run_execute(run.pk, listeners=(listener,))
     if run.status != RunStatus.SUCCEEDED:
-        raise CommandError(f"{kind.replace('_', ' ')} run #{run.pk} failed: {run.error}")
+        option = (run.result.get("error") or {}).get("option")
+        flag = (option_flags or {}).get(option or "")
+        hint = f" (on the command line: {flag})" if flag else ""
+        raise CommandError(f"{kind.replace('_', ' ')} run #{run.pk} failed: {run.error}{hint}")
     return run

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
 from curation.api.runs import run_out
-from curation.api.schemas import ErrorOut, RunOut
+from curation.api.schemas import ErrorOut, InputSchema, RunOut
 from curation.models import DatasetVersion
 from curation.permissions import Action, project_for_user
 from curation.quality.core.label_issues import DEFAULT_FILTER
@@ -16,7 +16,7 @@ from curation.quality.models import ExpectationRule, Finding, QualityCheck
 router = Router()
 
 
-class QualityCheckIn(Schema):
+class QualityCheckIn(InputSchema):
     version_id: int | None = Field(None, description="A version id; none checks the examples.")
     checks: list[str] | None = Field(
         None, description="expectations, duplicates, outliers, label_issues; all if unset"
@@ -66,12 +66,12 @@ class FindingFilters(Schema):
     version_id: int | None = None
 
 
-class FindingReviewIn(Schema):
+class FindingReviewIn(InputSchema):
     action: str = Field(description="resolve, accept (the suggested label), dismiss or reopen")
     reason: str = ""
 
 
-class ExpectationIn(Schema):
+class ExpectationIn(InputSchema):
     kind: str
     column: str = "text"
     params: dict = Field(default_factory=dict)

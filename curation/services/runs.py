@@ -8,9 +8,17 @@ background task calls the same `run_execute` in the worker: one code path for bo
 Progress is published to the cache on every update (cheap, and visible to the web
 process even while the worker holds a database transaction open), and written to the run
 row at most once a second when no transaction is open.
+
+Liveness does not depend on either: while a handler runs, a `RunHeartbeat` thread writes
+the time to the cache every few seconds, outside the handler's data transaction (which
+may hold SQLite's write lock for an hour). The one-active-run guard takes a run as
+abandoned only when neither its row nor this heartbeat has moved for
+RUN_STALE_AFTER_SECONDS, so a live run blocks a second one however long it takes, and a
+run whose worker died is released.
 """
 
 import logging
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -175,18 +183,69 @@ class RunProgress:
         )
 
 
+def _stale_after_seconds() -> float:
+    return float(getattr(settings, "RUN_STALE_AFTER_SECONDS", 15 * 60))
+
+
+def heartbeat_cache_key(run_id: int) -> str:
+    return f"assay:run:{run_id}:heartbeat"
+
+
+class RunHeartbeat:
+    """Tells the cache, from a thread of its own, that a run's worker is alive.
+
+    The handler's data transaction cannot carry this: its row writes stay invisible until
+    commit, and on SQLite another connection cannot write while it holds the lock. The
+    thread beats four times per stale limit (at most every 30 s) until the run ends; it
+    dies with the worker's process, which is what lets a dead run be released."""
+
+    def __init__(self, run_id: int) -> None:
+        self.key = heartbeat_cache_key(run_id)
+        self.interval = min(30.0, max(0.05, _stale_after_seconds() / 4))
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._beat_until_stopped, daemon=True)
+
+    def __enter__(self) -> "RunHeartbeat":
+        self.beat()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stopped.set()
+        self._thread.join()
+        cache.delete(self.key)
+
+    def beat(self) -> None:
+        cache.set(self.key, time.time(), timeout=int(_stale_after_seconds() * 2) + 60)
+
+    def _beat_until_stopped(self) -> None:
+        while not self._stopped.wait(self.interval):
+            try:
+                self.beat()
+            except Exception:  # noqa: BLE001 - a cache hiccup must not kill the beat
+                logger.warning("run heartbeat %s could not be written", self.key, exc_info=True)
+
+
+def run_is_beating(run_id: int) -> bool:
+    """Whether the run's heartbeat thread wrote within the stale limit."""
+    last = cache.get(heartbeat_cache_key(run_id))
+    return last is not None and time.time() - last < _stale_after_seconds()
+
+
 def _fail_stale_runs(kind: str, target_type: ContentType, target_id: int) -> None:
     """A run whose worker died keeps its status forever; after RUN_STALE_AFTER without a
-    heartbeat it is marked failed so it no longer blocks new runs."""
-    stale_after = timedelta(seconds=getattr(settings, "RUN_STALE_AFTER_SECONDS", 15 * 60))
-    cutoff = timezone.now() - stale_after
-    Run.objects.filter(
+    heartbeat (neither on its row nor from its heartbeat thread) it is marked failed so it
+    no longer blocks new runs."""
+    cutoff = timezone.now() - timedelta(seconds=_stale_after_seconds())
+    silent = Run.objects.filter(
         kind=kind,
         target_type=target_type,
         target_id=target_id,
         status=RunStatus.RUNNING,
         heartbeat_at__lt=cutoff,
-    ).update(
+    ).values_list("pk", flat=True)
+    dead = [pk for pk in silent if not run_is_beating(pk)]
+    Run.objects.filter(pk__in=dead, status=RunStatus.RUNNING, heartbeat_at__lt=cutoff).update(
         status=RunStatus.FAILED,
         error="The worker stopped reporting progress; the run was abandoned.",
         finished_at=timezone.now(),
@@ -223,8 +282,10 @@ def run_create(
         ).first()
         if active is None:
             raise
+        title = run_kind_title(kind).lower()
+        article = "An" if title[:1] in "aeiou" else "A"
         raise RunAlreadyActive(
-            f"A {kind.replace('_', ' ')} run (#{active.pk}) is already {active.status} "
+            f"{article} {title} run (#{active.pk}) is already {active.status} "
             f"for {target}; wait for it to finish."
         ) from exc
 
@@ -264,7 +325,8 @@ def run_execute(run_id: int, *, listeners: tuple[ProgressListener, ...] = ()) ->
         return run
     progress = RunProgress(run, listeners=listeners)
     try:
-        result = _handler_for(run.kind)(run, progress)
+        with RunHeartbeat(run.pk):
+            result = _handler_for(run.kind)(run, progress)
     except AssayError as exc:
         _finish(run, progress, RunStatus.FAILED, error=str(exc), details=_details(exc))
     except Exception as exc:  # noqa: BLE001 - any crash must end the run as failed, not hang it

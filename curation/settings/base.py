@@ -158,6 +158,11 @@ else:
 # worker died) and no longer blocks a new run of the same kind on the same object.
 RUN_STALE_AFTER_SECONDS = int(os.environ.get("ASSAY_RUN_STALE_AFTER_SECONDS", 15 * 60))
 
+# Signs the version attestations kept in the audit log (curation/services/versions/
+# attestation.py). It must live outside the database; empty: SECRET_KEY signs. Changing it
+# makes every earlier attestation fail verification, so keep it as long as the data.
+ASSAY_SIGNING_KEY = os.environ.get("ASSAY_SIGNING_KEY", "")
+
 # Python labeling functions on at least LF_PARALLEL_MIN_ROWS examples run in LF_WORKERS
 # processes (0: one per CPU; 1: never start processes).
 LF_WORKERS = int(os.environ.get("ASSAY_LF_WORKERS", "0"))
@@ -215,6 +220,12 @@ STORAGES = {
 
 # Uploads larger than this spill to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# An import file uploaded through a page or the API may be at most this big (0: no
+# limit); the command line reads files from disk and has none.
+UPLOAD_MAX_BYTES = int(os.environ.get("ASSAY_UPLOAD_MAX_BYTES", 100 * 1024 * 1024))
+# An uploaded copy that no queued or running import uses is deleted after this long
+# (normally its run deletes it as soon as it ends).
+UPLOAD_RETENTION_SECONDS = int(float(os.environ.get("ASSAY_UPLOAD_RETENTION_HOURS", 24)) * 3600)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 
 LOGGING = {

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
 from curation.api.runs import run_out
-from curation.api.schemas import ErrorOut, RunOut
+from curation.api.schemas import ErrorOut, InputSchema, RunOut
 from curation.permissions import Action, project_for_user
 from curation.weak_supervision.models import LabelingFunction
 
@@ -41,7 +41,7 @@ class LFOut(Schema):
         return list(lf.versions.order_by("number"))
 
 
-class LFIn(Schema):
+class LFIn(InputSchema):
     name: str
     kind: str = Field(description="keyword, regex, length, field_overlap or stopword_share")
     label: str = Field(description="The label it votes where the rule holds.")
@@ -49,7 +49,7 @@ class LFIn(Schema):
     description: str = ""
 
 
-class LFEditIn(Schema):
+class LFEditIn(InputSchema):
     label: str
     params: dict
     kind: str | None = None
@@ -57,7 +57,7 @@ class LFEditIn(Schema):
     is_active: bool | None = None
 
 
-class PreviewIn(Schema):
+class PreviewIn(InputSchema):
     kind: str
     label: str
     params: dict
@@ -86,7 +86,7 @@ class FitOut(Schema):
     created_at: datetime
 
 
-class ReviewIn(Schema):
+class ReviewIn(InputSchema):
     threshold: float = 0.7
 
 

@@ -101,7 +101,7 @@ def test_unreadable_upload_is_a_400_naming_the_file(api):
     assert response.status_code == 400
     body = response.json()
     assert body["file"] == "notes.docx" and "notes.docx" in body["detail"]
-    assert set(body) == {"detail", "file", "line", "field"}
+    assert set(body) == {"detail", "file", "line", "field", "option"}
 
 
 def test_bad_mapping_json_is_a_400(api):

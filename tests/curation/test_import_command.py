@@ -155,3 +155,14 @@ def test_import_of_a_missing_file_or_unknown_extension_is_refused(tmp_path):
 def test_import_into_an_unknown_project_is_refused(tmp_path):
     with pytest.raises(CommandError, match="No project with id or name 'ghost'"):
         run_command("assay_import", "ghost", str(tmp_path / "data.csv"))
+
+
+def test_an_import_error_gives_the_command_line_flag_that_fixes_it(tmp_path):
+    # The message speaks in option names (as the API and the form do); the command adds
+    # its own flag for the option named.
+    ProjectFactory(name="Spam", label_set=["ham", "spam"])
+    data = tmp_path / "data.csv"
+    data.write_text("body,tag\nhello,ham\n")
+
+    with pytest.raises(CommandError, match=r"mapping option.*\(on the command line: --map"):
+        run_command("assay_import", "Spam", str(data), "--verbosity", "0")

@@ -85,7 +85,7 @@ def test_corrupted_sms_copy_is_refused_and_changes_nothing(sms_file, tmp_path, d
         raw[bad_line - 1] = raw[bad_line - 1][:10] + b"\xff" + raw[bad_line - 1][10:]
         expected = (
             "SMSSpamCollection.tsv, line 4321: not valid UTF-8 (byte 0xff at column 11); "
-            "pass --encoding"
+            "set the encoding option to the file's encoding"
         )
     broken = tmp_path / "SMSSpamCollection.tsv"
     broken.write_bytes(b"".join(raw))

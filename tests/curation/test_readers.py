@@ -77,7 +77,8 @@ def test_invalid_utf8_names_line_column_and_byte(tmp_path):
         read_all(path, format="csv")
 
     assert str(caught.value) == (
-        "data.csv, line 3: not valid UTF-8 (byte 0xff at column 8); pass --encoding"
+        "data.csv, line 3: not valid UTF-8 (byte 0xff at column 8); "
+        "set the encoding option to the file's encoding"
     )
 
 
@@ -236,7 +237,7 @@ def test_saved_dataset_dict_without_split_lists_the_splits(tmp_path):
         train=Dataset.from_dict({"text": ["a"]}), test=Dataset.from_dict({"text": ["b"]})
     ).save_to_disk(tmp_path / "saved")
 
-    with pytest.raises(ImportFileError, match=r"splits: train, test\); pass --split"):
+    with pytest.raises(ImportFileError, match=r"with the split option \(splits: train, test\)"):
         open_reader(tmp_path / "saved", ImportOptions(), name="saved", format="hf_dataset")
 
 
@@ -350,3 +351,28 @@ def test_options_survive_a_round_trip_through_json():
 def test_options_refuse_nonsense(kwargs, message):
     with pytest.raises(AssayError, match=message):
         ImportOptions(**kwargs)
+
+
+def corrupt_parquet(path, *, rows: int = 3_000) -> None:
+    """A snappy Parquet file of two row groups whose second data page is garbage."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    texts = [f"message {n} " + "words " * (n % 7) for n in range(rows)]
+    pq.write_table(pa.table({"text": texts}), path, row_group_size=rows // 2, compression="snappy")
+    second = pq.ParquetFile(path).metadata.row_group(1).column(0)
+    start = second.data_page_offset + 40
+    data = bytearray(path.read_bytes())
+    data[start : start + 200] = bytes(range(200))
+    path.write_bytes(bytes(data))
+
+
+def test_a_corrupt_parquet_page_names_the_file_and_row(tmp_path):
+    path = tmp_path / "data.parquet"
+    corrupt_parquet(path)
+
+    with pytest.raises(ImportFileError) as caught:
+        read_all(path, format="parquet", read_columns=["text"])
+
+    assert str(caught.value).startswith("data.parquet, row 1501: ")
+    assert "cannot be read" in str(caught.value)

@@ -1,5 +1,5 @@
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from curation.exceptions import VersionImmutable
 from curation.models import DatasetVersion, DatasetVersionMember
@@ -102,3 +102,24 @@ def test_a_draft_can_still_be_changed_in_the_database(draft):
     assert updated == 40
     draft.note = "fine while a draft"
     draft.save()
+
+
+def test_database_refuses_moving_a_draft_member_into_an_approved_version(approved):
+    # The member triggers used to look only at the row's old version, so a raw UPDATE
+    # could re-point a draft's member at an approved version and add a row to it.
+    newcomer = ExampleFactory(
+        project=approved.project, resolved_label="spam", resolved_label_origin="import"
+    )
+    draft = dataset_version_build(project=approved.project, seed=9)
+    member = draft.members.get(example=newcomer)
+
+    def move_by_raw_sql():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE curation_datasetversionmember SET version_id = %s WHERE id = %s",
+                [approved.pk, member.pk],
+            )
+
+    refused_by_the_database(move_by_raw_sql)
+    assert approved.members.count() == 40
+    assert draft.members.filter(pk=member.pk).exists()

@@ -92,7 +92,28 @@ class ParquetReader(ColumnarReader):
         return self._file.schema_arrow
 
     def records(self, columns: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-        return self._rows(self._file.iter_batches(batch_size=BATCH_ROWS, columns=columns))
+        return self._rows(self._checked_batches(columns))
+
+    def _checked_batches(self, columns: list[str]):
+        """The file's record batches, one row group at a time. A page that cannot be read
+        or decompressed (a damaged file) is an error at the first row not yet given: pyarrow
+        reads ahead, so without row groups to go by every error would say "row 1"."""
+        import pyarrow as pa
+
+        first_row = 1
+        for group in range(self._file.metadata.num_row_groups):
+            batches = self._file.iter_batches(
+                batch_size=BATCH_ROWS, columns=columns, row_groups=[group]
+            )
+            try:
+                yield from batches
+            except (pa.ArrowException, OSError) as exc:
+                reason = " ".join(str(exc).split())
+                raise self.error(
+                    f"the data from this row on cannot be read; the file is damaged ({reason})",
+                    max(first_row, self._rows_read + 1),
+                ) from exc
+            first_row += self._file.metadata.row_group(group).num_rows
 
 
 class HuggingFaceDatasetReader(ColumnarReader):
@@ -120,13 +141,18 @@ class HuggingFaceDatasetReader(ColumnarReader):
         split = self.options.split
         if not isinstance(loaded, DatasetDict):
             if split:
-                raise self.error(f"is a single dataset without splits; drop the split '{split}'")
+                raise self.error(
+                    f"is a single dataset without splits; drop the split '{split}'",
+                    option="split",
+                )
             return loaded
         if split is None and len(loaded) == 1:
             split = next(iter(loaded))
         if split not in loaded:
             asked = f"has no split '{split}'" if split else "has several splits; pick one"
-            raise self.error(f"{asked} (splits: {', '.join(loaded)}); pass --split")
+            raise self.error(
+                f"{asked} with the split option (splits: {', '.join(loaded)})", option="split"
+            )
         return loaded[split]
 
     def num_rows(self) -> int:

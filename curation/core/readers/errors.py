@@ -10,14 +10,20 @@ class ImportRowError(ImportFileError):
     so the message says "row N" (``line`` still holds N for `as_dict`)."""
 
     def __init__(
-        self, message: str, *, file: str, line: int | None = None, field: str | None = None
+        self,
+        message: str,
+        *,
+        file: str,
+        line: int | None = None,
+        field: str | None = None,
+        option: str | None = None,
     ) -> None:
-        super().__init__(message, file=file, line=line, field=field)
+        super().__init__(message, file=file, line=line, field=field, option=option)
         if line is not None:
             self.args = (str(self).replace(f"{file}, line {line}", f"{file}, row {line}", 1),)
 
 
-# error(message, position=None, field=None) -> the exception to raise
+# error(message, position=None, field=None, option=None) -> the exception to raise
 ErrorFactory = Callable[..., ImportFileError]
 
 
@@ -25,7 +31,12 @@ def error_factory(file: str, unit: str) -> ErrorFactory:
     """A function building located errors for one file; ``unit`` is "line" or "row"."""
     cls = ImportRowError if unit == "row" else ImportFileError
 
-    def error(message: str, position: int | None = None, field: str | None = None):
-        return cls(message, file=file, line=position, field=field)
+    def error(
+        message: str,
+        position: int | None = None,
+        field: str | None = None,
+        option: str | None = None,
+    ):
+        return cls(message, file=file, line=position, field=field, option=option)
 
     return error

@@ -32,7 +32,8 @@ def resolve_mapping(
     if unknown:
         raise error(
             f"the mapping names unknown fields: {', '.join(unknown)} "
-            f"(this project's fields: {', '.join(known)})"
+            f"(this project's fields: {', '.join(known)})",
+            option="mapping",
         )
     resolved = dict(mapping)
     for field in known:
@@ -42,8 +43,9 @@ def resolve_mapping(
     if unmapped:
         raise error(
             f"no column for the field{'s' if len(unmapped) > 1 else ''} "
-            f"{', '.join(unmapped)}; map one with --map {unmapped[0]}=COLUMN "
-            f"(columns found: {', '.join(columns) or 'none'})"
+            f"{', '.join(unmapped)}; map {unmapped[0]} to a column with the mapping option "
+            f"(columns found: {', '.join(columns) or 'none'})",
+            option="mapping",
         )
     return resolved
 

@@ -116,6 +116,6 @@ def detect_format(path: Path) -> str:
     if found is None:
         raise AssayError(
             f"Cannot tell the format of '{path.name}' from its extension; choose one of "
-            f"{', '.join(FORMATS[1:])} (--format)."
+            f"{', '.join(FORMATS[1:])} with the format option."
         )
     return found

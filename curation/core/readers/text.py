@@ -56,7 +56,9 @@ class LineReader:
             try:
                 line = raw.decode(self.options.encoding)
             except UnicodeDecodeError as exc:
-                raise self.error(self._decode_problem(raw, exc), self.line_number) from exc
+                raise self.error(
+                    self._decode_problem(raw, exc), self.line_number, option="encoding"
+                ) from exc
             if self.line_number == 1:
                 line = line.removeprefix("\ufeff")  # a BOM is not part of the first name
             yield line
@@ -66,7 +68,7 @@ class LineReader:
         label = "UTF-8" if label == "utf-8" else label
         return (
             f"not valid {label} (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
-            "pass --encoding"
+            "set the encoding option to the file's encoding"
         )
 
 
@@ -106,7 +108,10 @@ class DelimitedReader(LineReader):
         if self.options.columns:
             return list(self.options.columns)
         if header is None:
-            raise self.error("the file has no header line; name its columns (--columns a,b)")
+            raise self.error(
+                "the file has no header line; name its columns with the columns option",
+                option="columns",
+            )
         names = [name.strip() for name in header]
         if any(not name for name in names):
             raise self.error("the header has an empty column name", 1)

@@ -12,6 +12,16 @@ from curation.services.imports import ImportOptions, import_run_params
 DELIMITER_NAMES = {"\\t": "\t", "tab": "\t", "TAB": "\t"}
 
 
+# The flag for each import option an error can name (`ImportFileError.option`).
+OPTION_FLAGS = {
+    "mapping": "--map FIELD=COLUMN",
+    "encoding": "--encoding",
+    "columns": "--columns a,b",
+    "split": "--split",
+    "format": "--format",
+}
+
+
 class Command(BaseCommand):
     help = (
         "Import examples from a file (all or nothing). The format follows the extension "
@@ -76,6 +86,7 @@ class Command(BaseCommand):
             project=project,
             params=params,
             quiet=options["verbosity"] == 0,
+            option_flags=OPTION_FLAGS,
         )
         self.stdout.write(describe_report(run.result))
 

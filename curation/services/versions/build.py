@@ -24,6 +24,7 @@ from curation.models import VersionStatus as Status
 from curation.services.audit import audit_record
 from curation.services.rows import RowInserter
 from curation.services.runs import Progress, SilentProgress, run_enqueue
+from curation.services.versions.attestation import attestation_record
 
 HASH_ALGORITHM = "sha256"
 REJECT_LABEL = "reject"
@@ -278,7 +279,12 @@ def dataset_version_build(
         actor=created_by,
         action="version.build",
         target=version,
-        after={"number": number, "members": len(tally.rows), "hash": version.content_hash},
+        after={
+            "number": number,
+            "members": len(tally.rows),
+            "hash": version.content_hash,
+            **attestation_record(version),
+        },
         message=f"Built version {number} ({len(tally.rows)} examples)",
     )
     progress.log(f"Built version {number}: {len(tally.rows)} members, hash {version.content_hash}")

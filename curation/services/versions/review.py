@@ -14,6 +14,7 @@ from curation.models import DatasetVersion
 from curation.models import VersionStatus as Status
 from curation.permissions import Action, project_role, user_can
 from curation.services.audit import audit_record
+from curation.services.versions.attestation import attestation_record
 from curation.services.versions.verification import dataset_version_verify
 
 # action -> (statuses it may start from, status it leads to)
@@ -145,6 +146,8 @@ def _record_review(version: DatasetVersion, action: str, *, user, comment: str):
             "status", "reviewed_by", "reviewed_at", "review_comment", "override_reason"
         ]
     )  # fmt: skip
+    # An approval is signed: `dataset_version_verify` holds the rows to this record.
+    attested = attestation_record(version) if action == "approve" else {}
     _audit(
         version,
         f"version.{action}",
@@ -153,5 +156,6 @@ def _record_review(version: DatasetVersion, action: str, *, user, comment: str):
         f"{_past(action).capitalize()}" + (f": {version.review_comment}" if comment else ""),
         comment=version.review_comment,
         readiness=version.readiness.get("status", ""),
+        **attested,
     )
     return version
