@@ -6,7 +6,7 @@ from datetime import datetime
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
-from curation.api.schemas import ErrorOut
+from curation.api.schemas import ErrorOut, InputSchema
 from curation.permissions import Action, project_for_user
 from serving.models import Application, Deployment, Experiment
 from training.models import TrainingRun
@@ -14,7 +14,7 @@ from training.models import TrainingRun
 router = Router()
 
 
-class DeploymentIn(Schema):
+class DeploymentIn(InputSchema):
     name: str
     engine: str = "builtin"
 
@@ -90,7 +90,7 @@ def deployment_stop(request, deployment_id: int):
 # -- applications --------------------------------------------------------------------------
 
 
-class ApplicationIn(Schema):
+class ApplicationIn(InputSchema):
     name: str
 
 
@@ -142,18 +142,18 @@ def application_revoke(request, application_id: int):
 # -- experiments ---------------------------------------------------------------------------
 
 
-class VariantIn(Schema):
+class VariantIn(InputSchema):
     deployment: str
     weight: float
 
 
-class GuardrailIn(Schema):
+class GuardrailIn(InputSchema):
     metric: str
     tolerance: float = 0.0
     higher_is_better: bool | None = None
 
 
-class ExperimentIn(Schema):
+class ExperimentIn(InputSchema):
     name: str
     variants: list[VariantIn]
     primary_metric: str
