@@ -69,15 +69,16 @@ def _model_fields(training_run: TrainingRun) -> dict:
 
 
 @transaction.atomic
-def deployment_start(
+def deployment_prepare(
     *,
     training_run: TrainingRun,
     name: str,
     engine: str = Deployment.Engine.BUILTIN,
     created_by=None,
 ) -> Deployment:
-    """Deploy a finished training run's model as ``name`` and queue its start (the worker
-    loads it and answers a smoke request before the deployment turns active)."""
+    """A new deployment of a finished training run's model as ``name``, not started yet.
+    Refused (AssayError) for an unfinished run, a taken name or an engine that cannot
+    serve the task."""
     _check_deployable(training_run, engine)
     deployment = Deployment.objects.create(
         project=training_run.project,
@@ -87,14 +88,6 @@ def deployment_start(
         created_by=created_by,
         **_model_fields(training_run),
     )
-    deployment.run = run_enqueue(
-        kind=RUN_KIND,
-        target=deployment,
-        project=deployment.project,
-        params={"deployment_id": deployment.pk},
-        created_by=created_by,
-    )
-    deployment.save(update_fields=["run"])
     audit_record(
         project=deployment.project,
         actor=created_by,
@@ -104,6 +97,30 @@ def deployment_start(
         after={"name": deployment.name, "engine": engine, "training_run": training_run.pk},
         message=f"Deployed training run {training_run.pk} as '{deployment.name}' ({engine})",
     )
+    return deployment
+
+
+@transaction.atomic
+def deployment_start(
+    *,
+    training_run: TrainingRun,
+    name: str,
+    engine: str = Deployment.Engine.BUILTIN,
+    created_by=None,
+) -> Deployment:
+    """Prepare a deployment and queue its start: the worker loads the model and answers a
+    smoke request before the deployment turns active."""
+    deployment = deployment_prepare(
+        training_run=training_run, name=name, engine=engine, created_by=created_by
+    )
+    deployment.run = run_enqueue(
+        kind=RUN_KIND,
+        target=deployment,
+        project=deployment.project,
+        params={"deployment_id": deployment.pk},
+        created_by=created_by,
+    )
+    deployment.save(update_fields=["run"])
     return deployment
 
 
@@ -122,6 +139,7 @@ def deployment_start_run_handler(run: Run, progress: Progress) -> dict:
     """Handler of runs of kind ``deployment_start``: start the engine, load the model,
     answer one request, then mark the deployment active (or failed, with the reason)."""
     deployment = Deployment.objects.get(pk=run.target_id)
+    Deployment.objects.filter(pk=deployment.pk).update(run=run)
     progress.update(5, f"Loading {deployment.name} on the {deployment.engine} engine")
     try:
         if deployment.engine == Deployment.Engine.VLLM:
