@@ -78,7 +78,9 @@ class VllmEngine:
     def load(self, spec: ModelSpec) -> None:
         if spec.task_type == CLASSIFICATION:
             raise EngineError(CLASSIFY_UNSUPPORTED)
-        with self._lock:
+        # The file lock makes a second process (another web worker) wait for this start
+        # and then reuse the server, instead of starting its own.
+        with self._lock, vllm_server.start_lock(self.config):
             if self._specs.get(spec.name) == spec:
                 return
             if spec.name in self._specs:
@@ -141,9 +143,9 @@ class VllmEngine:
         return server.url
 
     def _load_adapter(self, spec: ModelSpec) -> None:
-        server = self._servers.get(spec.base_model) or self._find_running(spec.base_model)
+        server = self._server_for(spec.base_model)
         if server is None:
-            self._start(spec.base_model, (), {spec.name: spec.adapter_path})
+            self._start_with(spec)
             return
         cards = {card["id"]: card for card in _model_cards(server.url)}
         if cards.get(spec.name, {}).get("root") == spec.adapter_path:
@@ -163,13 +165,25 @@ class VllmEngine:
         server.lora_modules[spec.name] = spec.adapter_path
 
     def _load_full_weights(self, spec: ModelSpec) -> None:
-        server = self._servers.get(spec.base_model) or self._find_running(spec.base_model)
+        server = self._server_for(spec.base_model)
         if server is None:
-            self._start(spec.base_model, (spec.name,), {})
+            self._start_with(spec)
         elif spec.name not in server.served_model_names:
             # Served names are fixed at start: a second name for the same folder restarts it.
             names = tuple(n for n in server.served_model_names if n != spec.base_model)
             self._restart(server, served_model_names=(*names, spec.name))
+
+    def _server_for(self, base_model: str) -> _Server | None:
+        """The healthy server for ``base_model``: ours, or one another process recorded.
+        A server of ours that died is forgotten (and its state cleared) so it is restarted."""
+        server = self._servers.get(base_model)
+        if server is not None and vllm_server.server_health(server.url):
+            return server
+        if server is not None:
+            if server.owned:
+                vllm_server.server_stop(self.config.on_port(server.port))
+            del self._servers[base_model]
+        return self._find_running(base_model)
 
     def _find_running(self, base_model: str) -> _Server | None:
         """A healthy server for ``base_model`` another process started from our run dir."""
@@ -186,6 +200,14 @@ class VllmEngine:
                 self._servers[base_model] = server
                 return server
         return None
+
+    def _start_with(self, spec: ModelSpec) -> None:
+        """Start the base model's server with ``spec`` and every name already loaded on it
+        (after a crash those come back too)."""
+        specs = [s for s in self._specs.values() if s.base_model == spec.base_model] + [spec]
+        names = tuple(s.name for s in specs if not s.adapter_path)
+        modules = {s.name: s.adapter_path for s in specs if s.adapter_path}
+        self._start(spec.base_model, names, modules)
 
     def _start(
         self, base_model: str, served_model_names: tuple[str, ...], lora_modules: dict[str, str]

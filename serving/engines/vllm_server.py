@@ -189,6 +189,13 @@ def _run_logged(command: list[str], what: str, log, log_path: Path) -> None:
         )
 
 
+def start_lock(config: VllmServerConfig):
+    """Held while finding or starting a server, so two processes never start two servers
+    for one base model."""
+    config.run_dir.mkdir(parents=True, exist_ok=True)
+    return _file_lock(config.run_dir / "start.lock")
+
+
 @contextlib.contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
     with open(path, "a") as handle:

@@ -318,6 +318,16 @@ def test_a_server_started_elsewhere_is_not_restarted(config, fake):
         VllmEngine(config).load(adapter("bot"))
 
 
+def test_a_server_of_ours_that_died_restarts_with_every_adapter(config, fake, started, monkeypatch):
+    engine = VllmEngine(config)
+    engine.load(adapter("a", "/adapters/a"))
+    monkeypatch.setattr(vllm_server, "server_health", lambda url: False)
+    engine.load(adapter("b", "/adapters/b"))
+    assert started["stop"] == [fake.port]
+    assert started["start"][-1] == (BASE, {"a": "/adapters/a", "b": "/adapters/b"}, ())
+    assert engine.loaded() == ["a", "b"]
+
+
 def test_stop_all_stops_only_servers_it_started(config, fake, started):
     engine = VllmEngine(config)
     engine.load(adapter("a"))
