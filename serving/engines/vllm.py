@@ -133,6 +133,10 @@ class VllmEngine:
             self._servers.clear()
             self._specs.clear()
 
+    def url_of(self, name: str) -> str:
+        """The URL of the server answering ``name`` (shown on the deployment's page)."""
+        return self._url_of(name)
+
     # -- loading --------------------------------------------------------------------------
 
     def _url_of(self, name: str) -> str:

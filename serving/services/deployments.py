@@ -11,7 +11,7 @@ from curation.services.audit import audit_record
 from curation.services.runs import Progress, run_enqueue
 from serving.core.engine import CLASSIFICATION, Decoding, EngineError
 from serving.models import Deployment, Experiment, Variant
-from serving.services.engines import engine_for, engine_release, model_spec
+from serving.services.engines import engine_for, engine_release
 from training.models import TrainingRun
 
 RUN_KIND = "deployment_start"
@@ -142,12 +142,10 @@ def deployment_start_run_handler(run: Run, progress: Progress) -> dict:
     Deployment.objects.filter(pk=deployment.pk).update(run=run)
     progress.update(5, f"Loading {deployment.name} on the {deployment.engine} engine")
     try:
-        if deployment.engine == Deployment.Engine.VLLM:
-            from serving.engines.vllm import vllm_deployment_serve
-
-            deployment.engine_url = vllm_deployment_serve(model_spec(deployment))
-            Deployment.objects.filter(pk=deployment.pk).update(engine_url=deployment.engine_url)
         smoke = _smoke_test(deployment)
+        if deployment.engine == Deployment.Engine.VLLM:
+            url = engine_for(deployment).url_of(deployment.name)
+            Deployment.objects.filter(pk=deployment.pk).update(engine_url=url)
     except (EngineError, OSError, ValueError) as exc:
         Deployment.objects.filter(pk=deployment.pk).update(
             status=Deployment.Status.FAILED, error=str(exc)

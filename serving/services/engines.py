@@ -1,7 +1,9 @@
 """Which engine answers a deployment, in this process.
 
-The built-in engine is one per process (models loaded once, on first use); a vLLM
-deployment is answered by its own server at ``deployment.engine_url``.
+Each engine is one per process, created on first use. The built-in engine loads models
+into this process; the vLLM engine finds (or starts) the vLLM server of the deployment's
+base model and registers its adapter there, so the web processes and the worker that
+started the deployment share one server per base model.
 """
 
 import threading
@@ -11,7 +13,7 @@ from serving.models import Deployment
 
 _lock = threading.Lock()
 _builtin: Engine | None = None
-_vllm_clients: dict[str, Engine] = {}
+_vllm: Engine | None = None
 
 
 def builtin_engine() -> Engine:
@@ -25,14 +27,15 @@ def builtin_engine() -> Engine:
         return _builtin
 
 
-def vllm_engine(url: str) -> Engine:
-    """A client of the vLLM server at ``url`` (it runs on its own; see `serving_vllm`)."""
+def vllm_engine() -> Engine:
+    """The process's vLLM engine (servers run on their own; see `serving_vllm`)."""
+    global _vllm
     with _lock:
-        if url not in _vllm_clients:
+        if _vllm is None:
             from serving.engines.vllm import VllmEngine
 
-            _vllm_clients[url] = VllmEngine.attached(url)
-        return _vllm_clients[url]
+            _vllm = VllmEngine()
+        return _vllm
 
 
 def model_spec(deployment: Deployment) -> ModelSpec:
@@ -49,8 +52,9 @@ def model_spec(deployment: Deployment) -> ModelSpec:
 def engine_for(deployment: Deployment) -> Engine:
     """The engine answering ``deployment``, with its model loaded."""
     if deployment.engine == Deployment.Engine.VLLM:
-        return vllm_engine(deployment.engine_url)
-    engine = builtin_engine()
+        engine = vllm_engine()
+    else:
+        engine = builtin_engine()
     if deployment.name not in engine.loaded():
         engine.load(model_spec(deployment))
     return engine
@@ -66,6 +70,6 @@ def engine_classify(deployment: Deployment, texts: list[str]) -> list[ClassifyRe
 
 def engine_release(deployment: Deployment) -> None:
     """Forget a stopped deployment in this process (the built-in engine frees its model)."""
-    if deployment.engine == Deployment.Engine.BUILTIN and _builtin is not None:
-        if deployment.name in _builtin.loaded():
-            _builtin.unload(deployment.name)
+    engine = _builtin if deployment.engine == Deployment.Engine.BUILTIN else _vllm
+    if engine is not None and deployment.name in engine.loaded():
+        engine.unload(deployment.name)

@@ -2,9 +2,17 @@
 download) and add LoRA adapters trained on nothing: random but non-zero, so an adapter
 changes what the model says."""
 
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from tests.training.conftest import (  # noqa: F401 - fixtures re-exported for serving tests
     CHAT_TEMPLATE,
@@ -79,3 +87,57 @@ def other_tiny_llama(tmp_path_factory) -> str:
     LlamaForCausalLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return str(folder)
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def assay_server(transactional_db, tmp_path):
+    """`manage.py runserver` in its own process, on this test's database, with the request
+    log written in the background as in production."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "curation.settings.test",
+        "ASSAY_DATABASE_NAME": str(connection.settings_dict["NAME"]),
+        "ASSAY_REQUEST_LOG_MODE": "background",
+        "ASSAY_SERVING_THREADS": "1",
+    }
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "runserver",
+            f"127.0.0.1:{port}",
+            "--noreload",
+            "--skip-checks",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/v1/models", timeout=2)
+        except urllib.error.HTTPError:
+            break  # 401 without a key: the server is up
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail(f"the server did not start: {(tmp_path / 'server.log').read_text()[-2000:]}")
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()

@@ -3,18 +3,10 @@ Assay server process answers the official `openai` client with the built-in engi
 generation and classification; feedback is accepted; the request log is written by the
 server's background writer; bad input gets OpenAI-shaped errors and logs nothing."""
 
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import openai
 import pytest
-from django.db import connection
 from django.test import Client
 
 from serving.core.engine import Decoding, ModelSpec
@@ -23,59 +15,7 @@ from serving.models import Deployment, FeedbackEvent, RequestLog
 from tests.factories import ProjectFactory, UserFactory
 from tests.serving.helpers import app_key, finished_training_run
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def assay_server(transactional_db, tmp_path):
-    """`manage.py runserver` in its own process, on this test's database, with the request
-    log written in the background as in production."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "curation.settings.test",
-        "ASSAY_DATABASE_NAME": str(connection.settings_dict["NAME"]),
-        "ASSAY_REQUEST_LOG_MODE": "background",
-        "ASSAY_SERVING_THREADS": "1",
-    }
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "manage.py",
-            "runserver",
-            f"127.0.0.1:{port}",
-            "--noreload",
-            "--skip-checks",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/v1/models", timeout=2)
-        except urllib.error.HTTPError:
-            break  # 401 without a key: the server is up
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail(f"the server did not start: {(tmp_path / 'server.log').read_text()[-2000:]}")
-    yield url
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
 
 
 def _wait_for_log(request_id: str) -> RequestLog:

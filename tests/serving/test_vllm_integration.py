@@ -9,6 +9,7 @@ vLLM skip these tests.
 
 import json
 import os
+import time
 import urllib.request
 from pathlib import Path
 
@@ -171,3 +172,50 @@ def test_an_unknown_name_raises_unknown_model(engine):
 def test_an_unreadable_adapter_is_a_clear_error(engine, smollm2, tmp_path):
     with pytest.raises(EngineError, match="No adapter found|not found|does not exist"):
         engine.load(spec("assay-test-missing", smollm2, str(tmp_path / "missing")))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_openai_client_chats_through_assay_with_a_vllm_deployment(
+    assay_server, vllm_server, smollm2, adapters
+):
+    """A generation run deployed on the vLLM engine through the API; a real Assay server
+    process forwards the official client's request to the vLLM server's adapter."""
+    import openai
+    from django.test import Client
+
+    from serving.models import Deployment, RequestLog
+    from tests.factories import ProjectFactory, UserFactory
+    from tests.serving.helpers import app_key, finished_training_run
+
+    project = ProjectFactory(
+        task_type="generation", label_set=[], field_schema=["prompt", "response"]
+    )
+    training_run = finished_training_run(project, base=smollm2, adapter=adapters["assay-test-b"])
+    api = Client()
+    api.force_login(UserFactory(is_superuser=True))
+
+    created = api.post(
+        f"/api/training-runs/{training_run.pk}/deployments",
+        {"name": "vllm-chat", "engine": "vllm"},
+        content_type="application/json",
+    )
+
+    assert created.status_code == 202, created.json()
+    deployment = Deployment.objects.get(name="vllm-chat")
+    assert deployment.status == "active", deployment.error
+    assert deployment.engine_url == vllm_server.url
+    _app, key = app_key(project)
+    client = openai.OpenAI(base_url=f"{assay_server}/v1", api_key=key, max_retries=0)
+    answer = client.chat.completions.create(
+        model="vllm-chat", messages=QUESTION, max_tokens=16, temperature=0, user="u1"
+    )
+    direct = base_answer(vllm_server.url, "vllm-chat")  # the adapter, asked directly
+    assert answer.choices[0].message.content == direct
+    assert direct != base_answer(vllm_server.url, smollm2)
+    assert answer.usage.completion_tokens > 0
+    deadline = time.monotonic() + 10
+    while not RequestLog.objects.filter(request_id=answer.id).exists():
+        assert time.monotonic() < deadline, "the request never reached the log"
+        time.sleep(0.1)
+    with pytest.raises(openai.BadRequestError):
+        client.post("/classifications", body={"model": "vllm-chat", "input": "x"}, cast_to=object)
