@@ -242,6 +242,12 @@ class RequestLog(models.Model):
     def __str__(self) -> str:
         return self.request_id
 
+    @property
+    def output_text(self) -> str:
+        """The answer as a person reads it: the generated text, or the labels given."""
+        output = self.output or {}
+        return output.get("text") or ", ".join(output.get("labels") or [])
+
 
 class FeedbackEvent(models.Model):
     """Something an application reports about a logged request: thumbs (1 up, 0 down),
