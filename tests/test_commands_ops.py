@@ -108,11 +108,12 @@ def test_served_processes_follow_the_task_backend():
     rq = served_processes(host="127.0.0.1", port=8000, task_backend="rq")
     inline = served_processes(host="127.0.0.1", port=8000, task_backend="immediate")
 
-    assert [p.name for p in database] == ["web", "worker"]
+    assert [p.name for p in database] == ["web", "worker", "experiments"]
     assert database[0].argv[-3:] == ["runserver", "0.0.0.0:9000", "--noreload"]
     assert "db_worker" in database[1].argv
     assert rq[1].argv[-4:-1] == ["rqworker", "--job-class", "django_tasks_rq.Job"]
-    assert [p.name for p in inline] == ["web"]
+    assert [p.name for p in inline] == ["web", "experiments"]
+    assert inline[1].argv[-6:-2] == ["serving_experiment", "evaluate", "--all", "--loop"]
 
 
 def sleeper(name: str) -> ServedProcess:
@@ -198,7 +199,8 @@ def test_serve_runs_web_and_worker_until_interrupted():
 
     assert serve.returncode == 0, output
     assert f"Assay is at http://127.0.0.1:{port}/" in output
-    assert "Received SIGINT; stopped web, worker." in output
+    assert "Received SIGINT; stopped web, worker, experiments." in output
+    assert "Traceback" not in output
     assert not answers_http(port)
 
 

@@ -46,6 +46,10 @@ def served_processes(
     worker = worker_argv(task_backend)
     if worker:
         processes.append(ServedProcess("worker", [*manage, *worker]))
+    # Experiments roll out and back on schedule even when no feedback arrives.
+    interval = str(settings.SERVING_EVALUATE_SECONDS)
+    evaluate = ["serving_experiment", "evaluate", "--all", "--loop", "--interval", interval]
+    processes.append(ServedProcess("experiments", [*manage, *evaluate]))
     if label_studio:
         # Label Studio first (the pages and runs talk to it), then web and worker; the
         # reconcile loop pulls whatever webhooks missed.

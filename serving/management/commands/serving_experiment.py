@@ -4,6 +4,7 @@ the periodic job), advance, roll back, stop (the kill switch)."""
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from curation.exceptions import AssayError
 from curation.management.cli import add_user_argument, command_user, project_from_ref
@@ -64,12 +65,13 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=int, default=60, help="Seconds between loops.")
 
     def handle(self, *args, **options):
+        if options["action"] == "evaluate" and options["all"]:
+            self._evaluate_all(options)  # the periodic job: acts as "experiment automation"
+            return
         user = command_user(options.get("user"))
         try:
             if options["action"] == "create":
                 self._create(user, options)
-            elif options["action"] == "evaluate" and options["all"]:
-                self._evaluate_all(options)
             else:
                 self._act(user, options)
         except AssayError as exc:
@@ -142,13 +144,30 @@ class Command(BaseCommand):
         self.stdout.write(f"  verdict: {verdict['action']} — {verdict['reason']}")
 
     def _evaluate_all(self, options) -> None:
-        while True:
-            for experiment in Experiment.objects.filter(status=Experiment.Status.RUNNING):
+        """Evaluate every running experiment, once or every ``--interval`` seconds. In the
+        loop a database that is not ready yet is reported and tried again next time."""
+        try:
+            while True:
+                try:
+                    self._evaluate_running()
+                except DatabaseError as exc:
+                    if not options["loop"]:
+                        raise CommandError(f"Cannot read the experiments: {exc}") from exc
+                    self.stderr.write(f"Cannot read the experiments yet: {exc}")
+                if not options["loop"]:
+                    return
+                time.sleep(max(1, options["interval"]))
+        except KeyboardInterrupt:
+            return  # stopped by assay_serve or Ctrl+C
+
+    def _evaluate_running(self) -> None:
+        for experiment in Experiment.objects.filter(status=Experiment.Status.RUNNING):
+            try:
                 analysis = experiment_evaluate(experiment=experiment)
-                experiment.refresh_from_db()
-                self.stdout.write(
-                    f"{experiment.name}: {analysis['verdict']['action']} ({experiment.status})"
-                )
-            if not options["loop"]:
-                return
-            time.sleep(max(1, options["interval"]))
+            except AssayError as exc:
+                self.stderr.write(f"{experiment.name}: {exc}")
+                continue
+            experiment.refresh_from_db()
+            self.stdout.write(
+                f"{experiment.name}: {analysis['verdict']['action']} ({experiment.status})"
+            )
