@@ -11,6 +11,8 @@ and several LoRA adapters on one copy of their base model.
   tokenizer's chat template with the assistant turn opened, or ``User: ...\\nAssistant: ``
   without one; left padding with an attention mask, so a batched greedy answer is the same
   tokens as the answer alone; text stripped as evaluation strips it.
+- An adapter's tensor shapes are checked against the base before PEFT touches it: a
+  misfit is refused with a clear `EngineError` and leaves a shared base as it was.
 - Sampling with a seed is reproducible per request: such requests are generated one at a
   time with the seed set before each (a shared batch would share one random stream).
 
@@ -20,11 +22,10 @@ this module (to register the engine) costs nothing.
 
 import contextlib
 import gc
-import json
 import os
 import threading
+import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from serving.core.batching import BatcherClosed, DynamicBatcher
@@ -38,11 +39,10 @@ from serving.core.engine import (
     ModelSpec,
     UnknownModel,
 )
+from serving.engines import forward, validation
+from serving.engines.forward import render_prompt
 
 THREADS_ENV = "ASSAY_SERVING_THREADS"
-PEFT_TASK_TYPES = {GENERATION: "CAUSAL_LM", CLASSIFICATION: "SEQ_CLS"}
-# What must agree between the base an adapter was trained on and the base it is put on.
-ARCHITECTURE_FIELDS = ("model_type", "hidden_size", "num_hidden_layers", "vocab_size")
 
 
 @dataclass
@@ -54,7 +54,6 @@ class _Base:
     tokenizer: Any
     device: str
     eos_ids: list[int]
-    labels: tuple[str, ...] = ()
     lock: threading.Lock = field(default_factory=threading.Lock)
     users: set[str] = field(default_factory=set)
     adapters: set[str] = field(default_factory=set)
@@ -70,7 +69,7 @@ class _Loaded:
     base: _Base
     adapter: str | None  # the PEFT adapter name on the base; None answers with the base
     labels: tuple[str, ...]
-    batcher: DynamicBatcher
+    batcher: Any  # the DynamicBatcher, made once this exists (its batches need it)
 
 
 @dataclass(frozen=True)
@@ -113,14 +112,14 @@ class BuiltinEngine:
     def load(self, spec: ModelSpec) -> None:
         """Load ``spec`` under ``spec.name``. The same spec again is a no-op; a different
         spec under a loaded name replaces it (the old one is unloaded first)."""
-        _check_spec(spec)
+        validation.check_spec(spec)
         with self._registry:
             current = self._loaded.get(spec.name)
             if current is not None and current.spec == spec:
                 return
             if current is not None:
                 self.unload(spec.name)
-            labels = _labels(spec)
+            labels = validation.labels_of(spec)
             base = self._base_for(spec, labels)
             try:
                 adapter = self._attach_adapter(base, spec) if spec.adapter_path else None
@@ -128,26 +127,31 @@ class BuiltinEngine:
                 self._release_base_if_unused(base)
                 raise
             base.users.add(spec.name)
-            self._loaded[spec.name] = _Loaded(spec, base, adapter, labels, self._batcher(spec))
+            loaded = _Loaded(spec, base, adapter, labels, batcher=None)
+            loaded.batcher = self._batcher(loaded)
+            self._loaded[spec.name] = loaded
 
-    def _batcher(self, spec: ModelSpec) -> DynamicBatcher:
-        if spec.task_type == GENERATION:
+    def _batcher(self, loaded: "_Loaded") -> DynamicBatcher:
+        # The batch functions hold the _Loaded itself, not its name: a batch never looks
+        # the name up, so it cannot race an unload or a replacement of that name.
+        name = loaded.spec.name
+        if loaded.spec.task_type == GENERATION:
             return DynamicBatcher(
-                lambda items: self._chat_batch(spec.name, items),
+                lambda requests: _chat_batch(loaded, requests),
                 max_batch_size=self.max_batch_size,
                 max_wait_ms=self.max_wait_ms,
-                name=f"{spec.name}:chat",
+                name=f"{name}:chat",
                 key=lambda request: request.decoding,
             )
         return DynamicBatcher(
-            lambda texts: self._classify_batch(spec.name, texts),
+            lambda texts: _classify_batch(loaded, texts),
             max_batch_size=self.max_batch_size,
             max_wait_ms=self.max_wait_ms,
-            name=f"{spec.name}:classify",
+            name=f"{name}:classify",
         )
 
     def _base_for(self, spec: ModelSpec, labels: tuple[str, ...]) -> _Base:
-        location = _base_location(spec.base_model)
+        location = validation.base_location(spec.base_model)
         key = (location, spec.task_type, len(labels))
         base = self._bases.get(key)
         if base is None:
@@ -181,28 +185,23 @@ class BuiltinEngine:
             raise EngineError(f"Cannot load the base model {location}: {error}") from error
         model.to(device).eval()
         self.base_loads += 1
-        return _Base(key, model, tokenizer, device, _eos_ids(model, tokenizer), labels)
+        return _Base(key, model, tokenizer, device, _eos_ids(model, tokenizer))
 
     def _attach_adapter(self, base: _Base, spec: ModelSpec) -> str:
-        from peft import PeftModel
-
-        folder = _check_adapter(spec)
+        folder = validation.check_adapter(spec)
         self._adapter_counter += 1
         # PEFT keys modules by adapter name, so deployment names (dots, spaces) are not used.
         adapter = f"deployment_{self._adapter_counter}"
         with base.lock:
-            try:
-                if base.has_peft:
-                    base.model.load_adapter(str(folder), adapter_name=adapter)
-                else:
-                    base.model = PeftModel.from_pretrained(
-                        base.model, str(folder), adapter_name=adapter
-                    )
-            except (OSError, ValueError, RuntimeError, KeyError) as error:
+            plain = base.model.get_base_model() if base.has_peft else base.model
+            problem = validation.adapter_fits(plain, folder)
+            if problem is None:
+                problem = _add_adapter(base, folder, adapter)
+            if problem is not None:
                 raise EngineError(
                     f"The adapter {folder} does not fit the base model {spec.base_model} "
-                    f"(was it trained on another base?): {error}"
-                ) from error
+                    f"(was it trained on another base?): {problem}"
+                )
             base.model.eval()
             base.adapters.add(adapter)
         return adapter
@@ -262,7 +261,7 @@ class BuiltinEngine:
 
     def chat(self, name: str, messages: list[dict], decoding: Decoding) -> ChatResult:
         loaded = self._get(name, task_type=GENERATION)
-        _check_decoding(decoding)
+        validation.check_decoding(decoding)
         prompt = render_prompt(loaded.base.tokenizer, messages)
         return self._submit(loaded, [_ChatRequest(prompt, decoding)])[0]
 
@@ -285,35 +284,32 @@ class BuiltinEngine:
     def _get(self, name: str, *, task_type: str | None = None) -> _Loaded:
         loaded = self._loaded.get(name)
         if loaded is None:
-            raise UnknownModel(f"No model named {name!r} is loaded (loaded: {self.loaded()})")
+            known = sorted(self._loaded.copy())  # no lock: a batch thread may call this too
+            raise UnknownModel(f"No model named {name!r} is loaded (loaded: {known})")
         if task_type is not None and loaded.spec.task_type != task_type:
             call = "chat" if loaded.spec.task_type == GENERATION else "classify"
             raise EngineError(f"{name!r} is a {loaded.spec.task_type} model: call {call}")
         return loaded
 
-    def _chat_batch(self, name: str, requests: list[_ChatRequest]) -> list[ChatResult]:
-        """One batch of one name, all with the same decoding (the batcher's key)."""
-        from serving.engines import forward
 
-        loaded = self._get(name)
-        base, decoding = loaded.base, requests[0].decoding
-        prompts = [request.prompt for request in requests]
-        with base.lock, _active(base, loaded.adapter) as model:
-            if decoding.temperature > 0 and decoding.seed is not None:
-                return [
-                    forward.generate(model, base, [prompt], decoding, loaded.spec.max_length)[0]
-                    for prompt in prompts
-                ]
-            return forward.generate(model, base, prompts, decoding, loaded.spec.max_length)
+def _chat_batch(loaded: _Loaded, requests: list[_ChatRequest]) -> list[ChatResult]:
+    """One batch of one name, all with the same decoding (the batcher's key)."""
+    base, decoding = loaded.base, requests[0].decoding
+    prompts = [request.prompt for request in requests]
+    max_length = loaded.spec.max_length
+    with base.lock, _active(base, loaded.adapter) as model:
+        if decoding.temperature > 0 and decoding.seed is not None:
+            return [
+                forward.generate(model, base, [prompt], decoding, max_length)[0]
+                for prompt in prompts
+            ]
+        return forward.generate(model, base, prompts, decoding, max_length)
 
-    def _classify_batch(self, name: str, texts: list[str]) -> list[ClassifyResult]:
-        from serving.engines import forward
 
-        loaded = self._get(name)
-        with loaded.base.lock, _active(loaded.base, loaded.adapter) as model:
-            return forward.classify(
-                model, loaded.base, texts, loaded.labels, loaded.spec.max_length
-            )
+def _classify_batch(loaded: _Loaded, texts: list[str]) -> list[ClassifyResult]:
+    base = loaded.base
+    with base.lock, _active(base, loaded.adapter) as model:
+        return forward.classify(model, base, texts, loaded.labels, loaded.spec.max_length)
 
 
 # -- helpers (pure where they can be) ------------------------------------------------------
@@ -332,131 +328,30 @@ def _active(base: _Base, adapter: str | None):
         yield base.model
 
 
+def _add_adapter(base: _Base, folder, adapter: str) -> str | None:
+    """Put the adapter on the base; on failure, leave the base as it was and say why."""
+    from peft import PeftModel
+
+    try:
+        if base.has_peft:
+            base.model.load_adapter(str(folder), adapter_name=adapter)
+        else:
+            base.model = PeftModel.from_pretrained(base.model, str(folder), adapter_name=adapter)
+    except (OSError, ValueError, RuntimeError, KeyError) as error:
+        if base.has_peft and adapter in base.model.peft_config:
+            base.model.delete_adapter(adapter)
+        return str(error)
+    return None
+
+
 def _remove_adapter(base: _Base, adapter: str) -> None:
     base.adapters.discard(adapter)
     if base.adapters:
-        base.model.delete_adapter(adapter)
+        with warnings.catch_warnings():  # "active adapter deleted": each batch sets its own
+            warnings.simplefilter("ignore", UserWarning)
+            base.model.delete_adapter(adapter)
     else:  # the last adapter: give the plain base back to any name still using it
         base.model = base.model.unload()
-
-
-def render_prompt(tokenizer, messages: list[dict]) -> str:
-    """The prompt text as training evaluated it (`training.core.data.prompt_text`)."""
-    from training.core.data import FALLBACK_TEMPLATE
-
-    turns = _check_messages(messages)
-    if getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template(turns, tokenize=False, add_generation_prompt=True)
-    # Training's fallback has no place for a system prompt; earlier turns are spelled the
-    # same way, so one user message gives exactly the evaluated prompt.
-    text = ""
-    for turn in turns:
-        if turn["role"] == "user":
-            text += FALLBACK_TEMPLATE.format(prompt=turn["content"])
-        elif turn["role"] == "assistant":
-            text += turn["content"] + "\n"
-    if turns[-1]["role"] != "user":
-        text += "Assistant: "
-    return text
-
-
-def _check_messages(messages: list[dict]) -> list[dict]:
-    """OpenAI-style messages as role/content strings (content parts joined)."""
-    if not isinstance(messages, list) or not messages:
-        raise EngineError("messages is empty: send at least one {'role', 'content'} message")
-    turns = []
-    for index, message in enumerate(messages):
-        if not isinstance(message, dict) or "role" not in message:
-            raise EngineError(f"messages[{index}] needs a 'role' and a 'content'")
-        content = message.get("content") or ""
-        if isinstance(content, list):  # [{"type": "text", "text": ...}, ...]
-            content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
-        if not isinstance(content, str):
-            raise EngineError(f"messages[{index}].content must be text")
-        turns.append({"role": str(message["role"]), "content": content})
-    return turns
-
-
-def _check_decoding(decoding: Decoding) -> None:
-    if decoding.max_tokens < 1:
-        raise EngineError(f"max_tokens must be at least 1 (got {decoding.max_tokens})")
-    if decoding.temperature < 0:
-        raise EngineError(f"temperature cannot be negative (got {decoding.temperature})")
-    if not 0 < decoding.top_p <= 1:
-        raise EngineError(f"top_p must be in (0, 1] (got {decoding.top_p})")
-
-
-def _check_spec(spec: ModelSpec) -> None:
-    if not spec.name:
-        raise EngineError("A model needs a name")
-    if spec.task_type not in PEFT_TASK_TYPES:
-        raise EngineError(
-            f"Unknown task type {spec.task_type!r}: use {GENERATION!r} or {CLASSIFICATION!r}"
-        )
-    if spec.max_length < 1:
-        raise EngineError(f"max_length must be at least 1 (got {spec.max_length})")
-
-
-def _base_location(base_model: str) -> str:
-    """A local folder (resolved, so two spellings share one base) or a hub id to be found
-    in the local cache; a path that does not exist is an error, not a hub lookup."""
-    path = Path(base_model).expanduser()
-    if path.is_dir():
-        if not (path / "config.json").exists():
-            raise EngineError(f"{path} has no config.json: not a Hugging Face model folder")
-        return str(path.resolve())
-    if path.is_absolute() or base_model.startswith(".") or base_model.count("/") != 1:
-        raise EngineError(f"The base model folder {base_model} does not exist")
-    return base_model
-
-
-def _read_config(location: str) -> dict | None:
-    config = Path(location) / "config.json"
-    return json.loads(config.read_text()) if config.exists() else None
-
-
-def _labels(spec: ModelSpec) -> tuple[str, ...]:
-    """The spec's labels, or for a full classification fine-tune those saved with it."""
-    if spec.task_type != CLASSIFICATION:
-        return ()
-    if spec.labels:
-        return tuple(spec.labels)
-    config = _read_config(_base_location(spec.base_model)) or {}
-    saved = config.get("id2label") or {}
-    if spec.adapter_path or not saved:
-        raise EngineError(f"{spec.name!r}: a classification model needs its labels")
-    return tuple(saved[key] for key in sorted(saved, key=int))
-
-
-def _check_adapter(spec: ModelSpec) -> Path:
-    """The adapter folder, after the checks that give a clearer error than PEFT's."""
-    folder = Path(spec.adapter_path or "").expanduser()
-    if not folder.is_dir():
-        raise EngineError(f"The adapter folder {folder} does not exist")
-    config_file = folder / "adapter_config.json"
-    if not config_file.exists():
-        raise EngineError(f"{folder} is not a PEFT adapter (no adapter_config.json)")
-    config = json.loads(config_file.read_text())
-    expected = PEFT_TASK_TYPES[spec.task_type]
-    if config.get("task_type") and config["task_type"] != expected:
-        raise EngineError(
-            f"The adapter {folder} is a {config['task_type']} adapter; a {spec.task_type} "
-            f"model needs {expected}"
-        )
-    trained_on = config.get("base_model_name_or_path")
-    if trained_on and _architecture(trained_on) not in (None, _architecture(spec.base_model)):
-        raise EngineError(
-            f"The adapter {folder} was trained on another base model ({trained_on}), "
-            f"not {spec.base_model}"
-        )
-    return folder
-
-
-def _architecture(location: str) -> tuple | None:
-    config = _read_config(location) if Path(location).is_dir() else None
-    if config is None:
-        return None
-    return tuple(config.get(name) for name in ARCHITECTURE_FIELDS)
 
 
 def _eos_ids(model, tokenizer) -> list[int]:

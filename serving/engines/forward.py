@@ -10,6 +10,27 @@ answers the way its training run was measured.
 from typing import Any
 
 from serving.core.engine import ChatResult, ClassifyResult, Decoding
+from serving.engines.validation import check_messages
+
+
+def render_prompt(tokenizer, messages: list[dict]) -> str:
+    """The prompt text as training evaluated it (`training.core.data.prompt_text`)."""
+    from training.core.data import FALLBACK_TEMPLATE
+
+    turns = check_messages(messages)
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(turns, tokenize=False, add_generation_prompt=True)
+    # Training's fallback has no place for a system prompt; earlier turns are spelled the
+    # same way, so one user message gives exactly the evaluated prompt.
+    text = ""
+    for turn in turns:
+        if turn["role"] == "user":
+            text += FALLBACK_TEMPLATE.format(prompt=turn["content"])
+        elif turn["role"] == "assistant":
+            text += turn["content"] + "\n"
+    if turns[-1]["role"] != "user":
+        text += "Assistant: "
+    return text
 
 
 def generate(

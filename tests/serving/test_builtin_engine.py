@@ -222,20 +222,44 @@ def test_an_adapter_trained_on_another_base_is_refused(
         engine.load(spec)
 
 
-def test_a_foreign_adapter_that_does_not_fit_is_an_engine_error(
-    engine, other_tiny_llama, tiny_llama_adapters, tmp_path
-):
+def _foreign(adapter: str, folder) -> str:
+    """A copy of ``adapter`` whose recorded base is nowhere on this machine."""
     import json
     import shutil
 
-    moved = tmp_path / "adapter"
-    shutil.copytree(tiny_llama_adapters[0], moved)
-    config = json.loads((moved / "adapter_config.json").read_text())
-    config["base_model_name_or_path"] = "someone/elsewhere"  # no local copy to compare with
-    (moved / "adapter_config.json").write_text(json.dumps(config))
-    with pytest.raises(EngineError, match="does not fit the base model"):
-        engine.load(ModelSpec("x", "generation", other_tiny_llama, adapter_path=str(moved)))
+    shutil.copytree(adapter, folder)
+    config = json.loads((folder / "adapter_config.json").read_text())
+    config["base_model_name_or_path"] = "someone/elsewhere"
+    (folder / "adapter_config.json").write_text(json.dumps(config))
+    return str(folder)
+
+
+def test_a_foreign_adapter_that_does_not_fit_is_an_engine_error(
+    engine, other_tiny_llama, tiny_llama_adapters, tmp_path
+):
+    moved = _foreign(tiny_llama_adapters[0], tmp_path / "adapter")
+    with pytest.raises(EngineError, match="does not fit the base model.*q_proj"):
+        engine.load(ModelSpec("x", "generation", other_tiny_llama, adapter_path=moved))
     assert engine.bases() == {}
+
+
+def test_an_adapter_that_does_not_fit_leaves_a_shared_base_untouched(
+    engine, tiny_llama, other_tiny_llama, tiny_llama_adapters, tmp_path
+):
+    from tests.serving.conftest import random_lora_adapter
+
+    misfit = random_lora_adapter(other_tiny_llama, tmp_path / "other", task="generation", seed=5)
+    misfit = _foreign(misfit, tmp_path / "misfit")
+    engine.load(ModelSpec("plain", "generation", tiny_llama))
+    before = _chat(engine, "plain", PROMPTS[1])
+    with pytest.raises(EngineError, match="does not fit"):
+        engine.load(ModelSpec("x", "generation", tiny_llama, adapter_path=misfit))
+    assert _chat(engine, "plain", PROMPTS[1]) == before
+    engine.load(ModelSpec("a", "generation", tiny_llama, adapter_path=tiny_llama_adapters[0]))
+    with pytest.raises(EngineError, match="does not fit"):
+        engine.load(ModelSpec("y", "generation", tiny_llama, adapter_path=misfit))
+    assert _chat(engine, "plain", PROMPTS[1]) == before
+    assert engine.loaded() == ["a", "plain"]
 
 
 def test_serving_threads_come_from_the_environment(monkeypatch):
