@@ -1,0 +1,160 @@
+"""Deployments, application keys and the request log as services (fake engine)."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from curation.exceptions import AssayError
+from curation.models import AuditEvent, RunStatus
+from serving.models import Deployment, RequestLog
+from serving.services import engines
+from serving.services.applications import application_revoke
+from serving.services.deployments import deployment_start, deployment_stop
+from serving.services.experiments import experiment_create
+from serving.services.request_log import redact, request_log_enqueue, request_log_prune
+from tests.factories import ProjectFactory
+from tests.serving.helpers import FakeEngine, active_deployment, app_key, finished_training_run
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fake_engine(monkeypatch) -> FakeEngine:
+    fake = FakeEngine()
+    monkeypatch.setattr(engines, "_builtin", fake)
+    return fake
+
+
+@pytest.fixture
+def generation_run(tmp_path):
+    project = ProjectFactory(
+        task_type="generation", label_set=[], field_schema=["prompt", "response"]
+    )
+    return finished_training_run(project, base=str(tmp_path), adapter=None)
+
+
+def test_a_deployment_starts_active_and_is_audited(
+    fake_engine, generation_run, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        deployment = deployment_start(training_run=generation_run, name="bot-v1")
+
+    deployment.refresh_from_db()
+    assert deployment.status == "active" and deployment.run.status == RunStatus.SUCCEEDED
+    assert "smoke request answered" in deployment.run.log
+    assert AuditEvent.objects.filter(action="deployment.start").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("Bad Name!", "not a usable model name"), ("", "not a usable model name")],
+)
+def test_a_bad_deployment_name_is_refused(fake_engine, generation_run, name, message):
+    with pytest.raises(AssayError, match=message):
+        deployment_start(training_run=generation_run, name=name)
+    assert not Deployment.objects.exists()
+
+
+def test_a_taken_name_an_unfinished_run_and_a_wrong_engine_are_refused(fake_engine, generation_run):
+    deployment_start(training_run=generation_run, name="bot")
+    with pytest.raises(AssayError, match="taken"):
+        deployment_start(training_run=generation_run, name="bot")
+    with pytest.raises(AssayError, match="Unknown engine 'tgi'"):
+        deployment_start(training_run=generation_run, name="bot-2", engine="tgi")
+    generation_run.run.status = RunStatus.FAILED
+    generation_run.run.save()
+    with pytest.raises(AssayError, match="has not finished"):
+        deployment_start(training_run=generation_run, name="bot-3")
+    assert Deployment.objects.count() == 1
+
+
+def test_vllm_refuses_classification_models(fake_engine, tmp_path):
+    project = ProjectFactory(label_set=["ham", "spam"])
+    run = finished_training_run(project, base=str(tmp_path), adapter=None, labels=("ham", "spam"))
+    with pytest.raises(AssayError, match="built-in engine"):
+        deployment_start(training_run=run, name="clf", engine="vllm")
+
+
+def test_a_deployment_in_a_running_experiment_cannot_be_stopped(fake_engine, generation_run):
+    champion = active_deployment(generation_run, "bot-v1")
+    active_deployment(generation_run, "bot-v2")
+    experiment_create(
+        project=generation_run.project,
+        name="bot",
+        variants=[{"deployment": "bot-v1", "weight": 0.5}, {"deployment": "bot-v2", "weight": 0.5}],
+        primary_metric="thumbs",
+    )
+    with pytest.raises(AssayError, match="serves running experiment"):
+        deployment_stop(deployment=champion)
+    assert Deployment.objects.get(name="bot-v1").status == "active"
+
+
+def test_a_stopped_deployment_no_longer_answers(fake_engine, generation_run):
+    deployment = active_deployment(generation_run, "bot-v1")
+    _app, key = app_key(generation_run.project)
+    deployment_stop(deployment=deployment)
+    response = Client(headers={"authorization": f"Bearer {key}"}).post(
+        "/v1/chat/completions",
+        {"model": "bot-v1", "messages": [{"role": "user", "content": "hi"}]},
+        content_type="application/json",
+    )
+    assert response.status_code == 404
+    assert "is not active" in response.json()["error"]["message"]
+
+
+def test_a_revoked_key_is_refused(fake_engine, generation_run):
+    active_deployment(generation_run, "bot-v1")
+    application, key = app_key(generation_run.project)
+    application_revoke(application=application)
+    response = Client(headers={"authorization": f"Bearer {key}"}).get("/v1/models")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_api_key"
+
+
+def test_a_key_only_reaches_its_own_projects_models(fake_engine, generation_run, tmp_path):
+    active_deployment(generation_run, "bot-v1")
+    other = ProjectFactory(
+        task_type="generation", label_set=[], field_schema=["prompt", "response"]
+    )
+    _app, key = app_key(other)
+    response = Client(headers={"authorization": f"Bearer {key}"}).post(
+        "/v1/chat/completions",
+        {"model": "bot-v1", "messages": [{"role": "user", "content": "hi"}]},
+        content_type="application/json",
+    )
+    assert response.status_code == 404
+
+
+def test_personal_data_is_redacted_before_it_is_stored(fake_engine, generation_run, settings):
+    settings.SERVING_REDACT_PII = True
+    active_deployment(generation_run, "bot-v1")
+    _app, key = app_key(generation_run.project)
+    text = "Mail jane.doe@example.com or call 555-123-4567, card 4111 1111 1111 1111"
+    Client(headers={"authorization": f"Bearer {key}"}).post(
+        "/v1/chat/completions",
+        {"model": "bot-v1", "messages": [{"role": "user", "content": text}]},
+        content_type="application/json",
+    )
+    stored = RequestLog.objects.get().input["messages"][0]["content"]
+    assert stored == "Mail [EMAIL] or call [PHONE], card [CARD]"
+    assert redact("no personal data here") == "no personal data here"
+
+
+def test_the_retention_deletes_only_old_requests(generation_run):
+    deployment = active_deployment(generation_run, "bot-v1")
+    for age_days in (1, 100):
+        request_log_enqueue(
+            {
+                "request_id": f"req_{age_days}",
+                "project_id": generation_run.project_id,
+                "deployment_id": deployment.pk,
+                "endpoint": "chat",
+                "input": {},
+                "output": {},
+                "created_at": timezone.now() - timedelta(days=age_days),
+            }
+        )
+    assert request_log_prune(days=90) == 1
+    assert list(RequestLog.objects.values_list("request_id", flat=True)) == ["req_1"]
