@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from curation.exceptions import AssayError
 from curation.management.cli import add_user_argument, command_user, project_from_ref
-from curation.permissions import Action, require
+from curation.permissions import Action
 from serving.models import Application
 from serving.services.applications import application_create, application_revoke
 
@@ -50,6 +50,6 @@ class Command(BaseCommand):
         application = Application.objects.filter(pk=int(options["target"])).first()
         if application is None:
             raise CommandError(f"No application {options['target']}.")
-        require(user, application.project, Action.SERVE)
+        project_from_ref(str(application.project_id), user=user, action=Action.SERVE)
         application_revoke(application=application, user=user)
         self.stdout.write(f"Revoked '{application.name}'; its key no longer works.")

@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from curation.exceptions import AssayError
-from curation.management.cli import add_user_argument, command_user, run_inline
-from curation.permissions import Action, require
+from curation.management.cli import add_user_argument, command_user, project_from_ref, run_inline
+from curation.permissions import Action
 from serving.models import Deployment
 from serving.services.deployments import RUN_KIND, deployment_prepare
 from training.models import TrainingRun
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         )
         if training_run is None:
             raise CommandError(f"No training run {options['run']}.")
-        require(user, training_run.project, Action.SERVE)
+        project_from_ref(str(training_run.project_id), user=user, action=Action.SERVE)
         try:
             deployment = deployment_prepare(
                 training_run=training_run,

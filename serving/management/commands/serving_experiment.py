@@ -8,7 +8,7 @@ from django.db import DatabaseError
 
 from curation.exceptions import AssayError
 from curation.management.cli import add_user_argument, command_user, project_from_ref
-from curation.permissions import Action, require
+from curation.permissions import Action
 from serving.models import Experiment
 from serving.services.experiments import (
     experiment_advance,
@@ -105,7 +105,7 @@ class Command(BaseCommand):
         experiment = Experiment.objects.filter(name=name or "").first()
         if experiment is None:
             raise CommandError(f"No experiment named '{name}'.")
-        require(user, experiment.project, action)
+        project_from_ref(str(experiment.project_id), user=user, action=action)
         return experiment
 
     def _act(self, user, options) -> None:
