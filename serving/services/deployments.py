@@ -152,6 +152,9 @@ def deployment_start_run_handler(run: Run, progress: Progress) -> dict:
         )
         raise AssayError(f"Deployment '{deployment.name}' could not start: {exc}") from exc
     progress.log(smoke)
+    if deployment.engine == Deployment.Engine.BUILTIN:
+        # The worker only proved the model loads; web processes load it on first use.
+        engine_release(deployment)
     Deployment.objects.filter(pk=deployment.pk).update(
         status=Deployment.Status.ACTIVE, started_at=timezone.now(), error=""
     )

@@ -225,7 +225,17 @@ def experiment_detail(request: HttpRequest, experiment_id: int) -> HttpResponse:
         "comparisons": analysis["comparisons"],
         "units_chart": units_chart(analysis["assignment_series"], names),
         "units": {names.get(k, k): v for k, v in analysis["units"].items()},
-        "phases": experiment.phases.all(),
+        "phases": [
+            {
+                "number": phase.number,
+                "started_at": phase.started_at,
+                "reason": phase.reason,
+                "split": " / ".join(
+                    f"{names.get(key, key)} {share:.2f}" for key, share in phase.weights.items()
+                ),
+            }
+            for phase in experiment.phases.all()
+        ],
         "requests": recent_requests(experiment=experiment, limit=10),
         "can_serve": user_can(request.user, project, Action.SERVE),
         "has_next_step": experiment.is_running and experiment.phase < len(experiment.rollout_steps),
