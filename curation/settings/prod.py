@@ -16,8 +16,16 @@ WEB_SERVER = os.environ.get("ASSAY_WEB_SERVER", "gunicorn")
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-# Probes and scrapers talk plain HTTP to the container; they are not redirected.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+# Probes, scrapers and Label Studio's webhooks talk plain HTTP to the container inside its
+# network; they are not redirected. ASSAY_SSL_REDIRECT_EXEMPT adds path regexes (comma-separated,
+# without the leading slash), e.g. "^v1/" for applications calling the front door internally.
+SECURE_REDIRECT_EXEMPT = [
+    r"^healthz$",
+    r"^readyz$",
+    r"^metrics$",
+    r"^labeling/webhooks/",
+    *(p for p in os.environ.get("ASSAY_SSL_REDIRECT_EXEMPT", "").split(",") if p),
+]
 # Start short and raise it (31536000, a year) once HTTPS is known to work: browsers remember
 # HSTS for this long, and a mistake cannot be taken back before it runs out.
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "3600"))
