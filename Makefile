@@ -10,7 +10,7 @@ MANAGE := $(BIN)/python manage.py
 RUNTIME_STAMP := $(VENV)/.installed-requirements
 DEV_STAMP := $(VENV)/.installed-requirements-dev
 
-.PHONY: run test lint format bench chromium clean-venv help label-studio bench-label-studio
+.PHONY: run test lint format bench chromium docker-compose clean-venv help label-studio bench-label-studio
 
 help:
 	@echo "make run    install, migrate, create the admin user, start web server + worker"
@@ -51,7 +51,14 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
 
-test: $(DEV_STAMP) chromium label-studio
+# tests/test_docker.py validates docker/compose.yaml with Debian's docker-compose (no engine
+# needed); installed like Chromium: only as root with apt-get, else those tests say it is missing.
+docker-compose:
+	@if ! command -v docker-compose >/dev/null && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose; \
+	fi
+
+test: $(DEV_STAMP) chromium docker-compose label-studio
 	$(BIN)/pytest
 
 lint: $(DEV_STAMP)

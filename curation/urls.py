@@ -3,12 +3,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from curation.api import api
-from curation.views import examples, imports, projects, runs, tokens, versions
+from curation.views import examples, health, imports, projects, runs, tokens, versions
 from serving.urls import gateway_urlpatterns
 
 version_prefix = "projects/<int:project_id>/versions/<int:number>/"
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
     path("", projects.project_list, name="project-list"),
     path("projects/<int:project_id>/", projects.project_detail, name="project-detail"),
     path("projects/<int:project_id>/import/", imports.import_create, name="import-create"),

@@ -14,6 +14,9 @@ Environment variables (all optional in dev):
 - ``ASSAY_LF_WORKERS`` / ``ASSAY_LF_PARALLEL_MIN_ROWS``  processes for Python LFs (``0``: one
   per CPU) and the input size from which they are used (``10000``)
 - ``ASSAY_MLFLOW_TRACKING_URI``  MLflow store for training runs (``file:/srv/mlruns``); unset: off
+- ``ASSAY_WEB_SERVER``  what assay_serve runs: ``runserver`` (dev) or ``gunicorn`` (prod)
+- ``ASSAY_LOG_FORMAT``  ``text`` (default) or ``json``: one JSON object per log line
+- ``ASSAY_METRICS_TOKEN``  when set, ``/metrics`` wants ``Authorization: Bearer <token>``
 """
 
 import os
@@ -41,6 +44,9 @@ EXPORT_DIR = DATA_DIR / "exports"
 ADMIN_CREDENTIALS_FILE = DATA_DIR / "admin-credentials.txt"
 SERVE_HOST = os.environ.get("ASSAY_HOST", "127.0.0.1")
 SERVE_PORT = int(os.environ.get("ASSAY_PORT", "8000"))
+# What `assay_serve` runs as its web process: Django's development server, or gunicorn
+# (configured by curation/gunicorn_config.py from ASSAY_WEB_WORKERS and friends).
+WEB_SERVER = os.environ.get("ASSAY_WEB_SERVER", "runserver")
 
 # Hugging Face libraries read these at import time, so they are set before any of them loads.
 os.environ.setdefault("HF_HOME", str(DATA_DIR / "hf"))
@@ -67,6 +73,7 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks",
     "django_tasks_db",
+    "django_prometheus",
     "curation",
     "curation.weak_supervision",
     "curation.quality",
@@ -75,7 +82,9 @@ INSTALLED_APPS = [
     "serving",
 ]
 
+# The Prometheus pair wraps everything else, so request latency includes every middleware.
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -85,6 +94,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "curation.urls"
@@ -209,9 +219,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+# The container image collects static files into itself at build time (ASSAY_STATIC_ROOT).
+STATIC_ROOT = Path(os.environ.get("ASSAY_STATIC_ROOT", DATA_DIR / "static"))
 # WhiteNoise warns about a missing root at start-up; collectstatic fills it for production.
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "curation" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -228,12 +239,29 @@ UPLOAD_MAX_BYTES = int(os.environ.get("ASSAY_UPLOAD_MAX_BYTES", 100 * 1024 * 102
 UPLOAD_RETENTION_SECONDS = int(float(os.environ.get("ASSAY_UPLOAD_RETENTION_HOURS", 24)) * 3600)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 
+# ASSAY_LOG_FORMAT=json writes one JSON object per line (time, level, logger, message,
+# exception), for log collectors; gunicorn's logs follow it (curation/gunicorn_config.py).
+LOG_FORMAT = os.environ.get("ASSAY_LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"ASSAY_LOG_FORMAT={LOG_FORMAT!r}: expected 'text' or 'json'")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "curation.log_format.JsonLogFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# /metrics (Prometheus) is open like /healthz unless a token is set; a scraper then sends
+# "Authorization: Bearer <token>".
+METRICS_TOKEN = os.environ.get("ASSAY_METRICS_TOKEN", "")
+# /readyz waits at most this long for each dependency (database, Redis, Label Studio).
+READINESS_TIMEOUT_SECONDS = float(os.environ.get("ASSAY_READINESS_TIMEOUT_SECONDS", "2"))
 
 
 def require_secret_key() -> None:

@@ -72,6 +72,9 @@ PAGES: dict[str, Route] = {
     "token-revoke": Route(USER, "POST"),
     "login": Route(PUBLIC),
     "logout": Route(PUBLIC, "POST"),
+    "healthz": Route(PUBLIC),  # probes and Prometheus have no account
+    "readyz": Route(PUBLIC),
+    "metrics": Route(PUBLIC),  # or ASSAY_METRICS_TOKEN's bearer token
     # Weak supervision
     "ws-overview": Route(Action.VIEW),
     "ws-lf-create": Route(Action.EDIT_DATA),

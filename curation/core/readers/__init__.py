@@ -1,5 +1,8 @@
 """Pure readers for import files: CSV, TSV, JSON Lines, Parquet and saved HF datasets.
 
+Text files may be gzip or Zstandard compressed (told by their first bytes, whatever their
+name says); Parquet compresses inside, so a compressed Parquet file is refused.
+
 Every reader streams ``(position, record)`` pairs (position = 1-based line, or row for
 columnar files) without loading the file whole, reports how much it has read as a
 fraction, and raises `ImportFileError` naming the file, line/row and column on bad
@@ -42,6 +45,7 @@ class RecordReader(Protocol):
 def open_reader(path: Path, options: ImportOptions, *, name: str, format: str) -> RecordReader:
     """The reader for ``format`` (already resolved from "auto") over ``path``."""
     from .columnar import HuggingFaceDatasetReader, ParquetReader
+    from .compression import COMPRESSION_LABELS, sniff_archive, sniff_compression
     from .text import DelimitedReader, JsonLinesReader
 
     if not path.exists():
@@ -52,10 +56,22 @@ def open_reader(path: Path, options: ImportOptions, *, name: str, format: str) -
         return HuggingFaceDatasetReader(path, options, name=name)
     if path.is_dir():
         raise ImportFileError(f"is a folder, not a {format} file", file=name)
+    archive = sniff_archive(path)
+    if archive is not None:
+        raise ImportFileError(
+            f"is a {archive} archive; extract the file to import from it", file=name
+        )
+    compression = sniff_compression(path)
+    if compression is not None and format == "parquet":
+        raise ImportFileError(
+            f"is {COMPRESSION_LABELS[compression]}-compressed; Parquet compresses inside, "
+            "so decompress the file first",
+            file=name,
+        )
     if format in ("csv", "tsv"):
-        return DelimitedReader(path, options, name=name, format=format)
+        return DelimitedReader(path, options, name=name, format=format, compression=compression)
     if format == "jsonl":
-        return JsonLinesReader(path, options, name=name)
+        return JsonLinesReader(path, options, name=name, compression=compression)
     if format == "parquet":
         return ParquetReader(path, options, name=name)
     raise ImportFileError(f"unknown format '{format}'", file=name)

@@ -1,11 +1,17 @@
 """The typed mapping step: a source record becomes content fields, a label and an id."""
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import ErrorFactory
 from .options import ID_KEY, LABEL_KEY, PARENT_KEY
+
+# Text PostgreSQL cannot store (a NUL character; a lone UTF-16 surrogate, which only a JSON
+# \ud800-style escape can produce) while SQLite takes it: refused on both, so a file that
+# imports on one database imports on the other.
+UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +69,9 @@ def missing_column_message(field: str, column: str, columns: Iterable[str]) -> s
 
 class RecordMapper:
     """Turns (position, record) into a `MappedRecord`, refusing anything a user would not
-    want imported silently: text that is not text, empty content, labels outside the set.
+    want imported silently: text that is not text, empty content, labels outside the set,
+    NUL characters (refused, not stripped: stripping would change the text the content hash
+    and the source file agree on, and hide a file that is probably binary or corrupt).
 
     ``allowed_labels`` is the project's label set, or None to accept any label.
     """
@@ -94,6 +102,7 @@ class RecordMapper:
                 )
             if not value.strip():
                 raise self.error(f"empty text for {field}", position, column)
+            self._check_storable(value, position, column)
             fields[field] = value
         return MappedRecord(
             position=position,
@@ -153,7 +162,24 @@ class RecordMapper:
             raise self.error(
                 f"wrong type: expected text, got {json_type_name(value)}", position, column
             )
+        self._check_storable(value, position, column)
         return value.strip()
+
+    def _check_storable(self, value: str, position: int, column: str) -> None:
+        found = UNSTORABLE_TEXT.search(value)
+        if found is None:
+            return
+        character = found.group()
+        if character == "\x00":
+            problem = "a NUL character (\\x00)"
+        else:
+            problem = f"a lone surrogate (\\u{ord(character):04x}), which is not valid Unicode"
+        raise self.error(
+            f"the text contains {problem} at character {found.start() + 1}; "
+            "databases cannot store it, remove it from the file",
+            position,
+            column,
+        )
 
 
 def json_type_name(value: Any) -> str:

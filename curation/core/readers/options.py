@@ -87,6 +87,8 @@ class ImportOptions:
             if not str(self.synthetic.get("generator", "")).strip():
                 raise AssayError("A synthetic import needs the generator's name.")
             provenance = {key: str(value) for key, value in self.synthetic.items()}
+            if any("\x00" in value for value in provenance.values()):
+                raise AssayError("The synthetic provenance contains a NUL character (\\x00).")
             object.__setattr__(self, "synthetic", provenance)
         elif PARENT_KEY in self.mapping:
             raise AssayError("Only a synthetic import maps a 'parent' column.")
@@ -109,10 +111,13 @@ class ImportOptions:
 
 
 def detect_format(path: Path) -> str:
-    """The format a path's extension (or being a directory) implies."""
+    """The format a path's extension (or being a directory) implies; a compression suffix
+    (``data.csv.gz``, ``data.jsonl.zst``) is looked through."""
+    from .compression import strip_compression_suffix
+
     if path.is_dir():
         return "hf_dataset"
-    found = EXTENSION_FORMATS.get(path.suffix.lower())
+    found = EXTENSION_FORMATS.get(strip_compression_suffix(path).suffix.lower())
     if found is None:
         raise AssayError(
             f"Cannot tell the format of '{path.name}' from its extension; choose one of "

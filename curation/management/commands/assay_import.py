@@ -25,7 +25,8 @@ OPTION_FLAGS = {
 class Command(BaseCommand):
     help = (
         "Import examples from a file (all or nothing). The format follows the extension "
-        "(.csv .tsv .jsonl/.json .parquet, a folder = saved HF dataset); fields the mapping "
+        "(.csv .tsv .jsonl/.json .parquet, a folder = saved HF dataset; text files may be "
+        "gzip or Zstandard compressed, e.g. .csv.gz, .jsonl.zst); fields the mapping "
         "leaves out take the column of the same name (likewise 'label' and 'id')."
     )
 

@@ -38,11 +38,31 @@ def worker_argv(task_backend: str) -> list[str] | None:
     return None
 
 
+def web_argv(web_server: str, *, host: str, port: int) -> list[str]:
+    """Django's development server, or gunicorn with Assay's configuration
+    (curation/gunicorn_config.py: workers, threads, timeouts, JSON logs)."""
+    if web_server == "runserver":
+        manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+        return [*manage, "runserver", f"{host}:{port}", "--noreload"]
+    if web_server == "gunicorn":
+        return [
+            *(sys.executable, "-m", "gunicorn", "-c", "python:curation.gunicorn_config"),
+            *("--chdir", str(settings.BASE_DIR), "--bind", f"{host}:{port}"),
+            "curation.wsgi:application",
+        ]
+    raise CommandError(f"ASSAY_WEB_SERVER={web_server!r}: expected 'runserver' or 'gunicorn'")
+
+
 def served_processes(
-    *, host: str, port: int, task_backend: str, label_studio: bool = False
+    *,
+    host: str,
+    port: int,
+    task_backend: str,
+    label_studio: bool = False,
+    web_server: str = "runserver",
 ) -> list[ServedProcess]:
     manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
-    processes = [ServedProcess("web", [*manage, "runserver", f"{host}:{port}", "--noreload"])]
+    processes = [ServedProcess("web", web_argv(web_server, host=host, port=port))]
     worker = worker_argv(task_backend)
     if worker:
         processes.append(ServedProcess("worker", [*manage, *worker]))
@@ -121,8 +141,8 @@ class Supervisor:
 
 class Command(BaseCommand):
     help = (
-        "Run the web server and the task worker together (ASSAY_HOST, ASSAY_PORT); "
-        "Ctrl+C stops both."
+        "Run the web server (runserver, or gunicorn in production: ASSAY_WEB_SERVER) and the "
+        "task worker together (ASSAY_HOST, ASSAY_PORT); Ctrl+C stops both."
     )
 
     def handle(self, *args, **options):
@@ -132,6 +152,7 @@ class Command(BaseCommand):
             port=port,
             task_backend=settings.TASK_BACKEND,
             label_studio=settings.LABEL_STUDIO_ENABLED,
+            web_server=settings.WEB_SERVER,
         )
         supervisor = Supervisor(processes)
         with supervisor.signals_caught():
