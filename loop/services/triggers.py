@@ -64,21 +64,25 @@ def retraining_trigger_create(
     return RetrainingTrigger.objects.create(project=project, kind=kind, created_by=user, **fields)
 
 
-def _latest_snapshots(project: Project) -> list[MonitoringSnapshot]:
-    minimum = loop_policy(project).min_window_requests
-    latest = []
-    for deployment in Deployment.objects.filter(project=project, status=Deployment.Status.ACTIVE):
-        snapshot = (
-            deployment.snapshots.filter(requests__gte=minimum).order_by("-computed_at").first()
+def _recent_snapshots(trigger: RetrainingTrigger) -> list[MonitoringSnapshot]:
+    """Windows of the project's active deployments measured since the trigger was last
+    checked (a breach seen in any of them counts), with enough requests, newest first."""
+    since = trigger.last_checked_at or trigger.created_at
+    return list(
+        MonitoringSnapshot.objects.filter(
+            deployment__project=trigger.project,
+            deployment__status=Deployment.Status.ACTIVE,
+            requests__gte=loop_policy(trigger.project).min_window_requests,
+            computed_at__gte=since,
         )
-        if snapshot is not None:
-            latest.append(snapshot)
-    return latest
+        .select_related("deployment")
+        .order_by("-computed_at")
+    )
 
 
 def _metric_reason(trigger: RetrainingTrigger) -> dict | None:
     below = trigger.kind == Kind.METRIC_BELOW
-    for snapshot in _latest_snapshots(trigger.project):
+    for snapshot in _recent_snapshots(trigger):
         value = snapshot.metrics.get(trigger.metric)
         if value is None:
             continue

@@ -8,4 +8,4 @@ from tests.labeling.conftest import (  # noqa: F401 - fixtures re-exported for l
     ls_client,
 )
 from tests.serving.conftest import tiny_bert_adapter  # noqa: F401
-from tests.training.conftest import _training_dirs, tiny_bert, tiny_llama  # noqa: F401
+from tests.training.conftest import _training_dirs, spam_project, tiny_bert, tiny_llama  # noqa: F401
