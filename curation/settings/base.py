@@ -190,6 +190,8 @@ LOOP_DRIFT_SAMPLE = int(os.environ.get("ASSAY_LOOP_DRIFT_SAMPLE", "300"))
 LOOP_PRICE_PER_HOUR = json.loads(
     os.environ.get("ASSAY_PRICE_PER_HOUR", '{"cpu": 0.10, "cuda": 2.50}')
 )
+# How often `assay_serve` runs `loop_tick` (0: not at all).
+LOOP_TICK_SECONDS = int(os.environ.get("ASSAY_LOOP_TICK_SECONDS", "900"))
 LOOP_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("ASSAY_LOOP_WEBHOOK_TIMEOUT", "3"))
 
 # Training runs are logged to MLflow at this URI when it is set. The training runner reads

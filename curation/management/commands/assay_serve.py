@@ -39,7 +39,7 @@ def worker_argv(task_backend: str) -> list[str] | None:
 
 
 def served_processes(
-    *, host: str, port: int, task_backend: str, label_studio: bool = False
+    *, host: str, port: int, task_backend: str, label_studio: bool = False, loop_seconds: int = 0
 ) -> list[ServedProcess]:
     manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
     processes = [ServedProcess("web", [*manage, "runserver", f"{host}:{port}", "--noreload"])]
@@ -52,6 +52,11 @@ def served_processes(
         reconcile = [*manage, "labeling_reconcile", "--loop"]
         ls_server = ServedProcess("label-studio", [*manage, "labeling_server", "run"])
         processes = [ls_server, *processes, ServedProcess("reconcile", reconcile)]
+    if loop_seconds > 0:
+        # The loop's periodic job: feedback to review, monitoring windows and alerts,
+        # triggers, and the next step of each open retraining cycle.
+        tick = [*manage, "loop_tick", "--loop", "--interval", str(loop_seconds)]
+        processes.append(ServedProcess("loop", tick))
     return processes
 
 
@@ -128,6 +133,7 @@ class Command(BaseCommand):
             port=port,
             task_backend=settings.TASK_BACKEND,
             label_studio=settings.LABEL_STUDIO_ENABLED,
+            loop_seconds=settings.LOOP_TICK_SECONDS,
         )
         supervisor = Supervisor(processes)
         with supervisor.signals_caught():

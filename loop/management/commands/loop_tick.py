@@ -1,7 +1,12 @@
-"""Run the loop's periodic job once, or every ``--interval`` seconds with ``--loop``."""
+"""Run the loop's periodic job once, or every ``--interval`` seconds with ``--loop``.
+
+With ``--loop`` (as `assay_serve` runs it) a failing tick is reported and the next one
+runs on time: one project's bad state, or a database not migrated yet, must not take the
+other served processes down with it."""
 
 import json
 import time
+import traceback
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -17,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=int, default=900)
 
     def handle(self, *args, project=None, loop=False, interval=900, **options):
-        from loop.services.tick import loop_projects, loop_tick
+        from loop.services.tick import loop_projects
 
         if project:
             found = (
@@ -29,8 +34,27 @@ class Command(BaseCommand):
                 raise CommandError(f"No project '{project}'.")
             projects = list(found)
         while True:
-            for each in projects if project else loop_projects():
-                self.stdout.write(json.dumps(loop_tick(project=each), default=str))
+            try:
+                for each in projects if project else loop_projects():
+                    self._tick(each, keep_going=loop)
+            except Exception:
+                if not loop:
+                    raise
+                self._failed("loop_tick", interval)
             if not loop:
                 return
             time.sleep(interval)
+
+    def _tick(self, project, *, keep_going: bool) -> None:
+        from loop.services.tick import loop_tick
+
+        try:
+            self.stdout.write(json.dumps(loop_tick(project=project), default=str))
+        except Exception:
+            if not keep_going:
+                raise
+            self._failed(f"loop_tick of {project.name}", None)
+
+    def _failed(self, what: str, interval: int | None) -> None:
+        later = f"; next try in {interval} s" if interval else ""
+        self.stderr.write(f"{what} failed{later}\n{traceback.format_exc()}")
