@@ -233,3 +233,24 @@ def test_costs_show_on_the_run_the_deployment_and_the_project(world):
     api = api_for(world["users"]["annotator"]).get(f"/api/projects/{project.pk}/loop/costs")
     assert api.json()["budget"] == 5.0
     assert json.loads(api.content)["cycles"][-1]["training"] == pytest.approx(0.01)
+
+
+def test_loop_tick_command_keeps_going_when_a_project_fails(world, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    import loop.services.tick as tick
+
+    def broken(*, project, push_feedback=True):
+        raise RuntimeError("model folder missing")
+
+    monkeypatch.setattr(tick, "loop_tick", broken)
+    monkeypatch.setattr("time.sleep", lambda seconds: (_ for _ in ()).throw(KeyboardInterrupt))
+    err = StringIO()
+    with pytest.raises(KeyboardInterrupt):
+        call_command("loop_tick", "--loop", "--interval", "5", stderr=err)
+    assert "loop_tick of Loop world failed" in err.getvalue()
+    assert "model folder missing" in err.getvalue()
+    with pytest.raises(RuntimeError):
+        call_command("loop_tick", str(world["project"].pk))
