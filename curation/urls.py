@@ -41,6 +41,7 @@ urlpatterns = [
     path("", include("labeling.urls")),
     path("", include("training.urls")),
     path("", include("serving.urls")),
+    path("", include("loop.urls")),
     path("v1/", include(gateway_urlpatterns)),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

@@ -116,6 +116,24 @@ def test_served_processes_follow_the_task_backend():
     assert inline[1].argv[-6:-2] == ["serving_experiment", "evaluate", "--all", "--loop"]
 
 
+def test_served_processes_run_the_loop_tick_when_it_has_an_interval():
+    with_loop = served_processes(host="127.0.0.1", port=8000, task_backend="database",
+                                 label_studio=True, loop_seconds=600)  # fmt: skip
+    without = served_processes(host="127.0.0.1", port=8000, task_backend="database",
+                               loop_seconds=0)  # fmt: skip
+
+    assert [p.name for p in with_loop] == [
+        "label-studio",
+        "web",
+        "worker",
+        "experiments",
+        "reconcile",
+        "loop",
+    ]
+    assert with_loop[-1].argv[-4:] == ["loop_tick", "--loop", "--interval", "600"]
+    assert "loop" not in [p.name for p in without]
+
+
 def sleeper(name: str) -> ServedProcess:
     return ServedProcess(name, [sys.executable, "-c", "import time; time.sleep(60)"])
 
@@ -199,7 +217,7 @@ def test_serve_runs_web_and_worker_until_interrupted():
 
     assert serve.returncode == 0, output
     assert f"Assay is at http://127.0.0.1:{port}/" in output
-    assert "Received SIGINT; stopped web, worker, experiments." in output
+    assert "Received SIGINT; stopped web, worker, experiments, loop." in output
     assert "Traceback" not in output
     assert not answers_http(port)
 

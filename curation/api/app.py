@@ -19,6 +19,7 @@ from curation.api.auth import api_auth
 from curation.exceptions import AssayError, ImportFileError
 from curation.quality import api as quality_api
 from curation.weak_supervision import api as weak_supervision_api
+from loop import api as loop_api
 from serving import api as serving_api
 from training import api as training_api
 
@@ -39,6 +40,7 @@ api.add_router("", weak_supervision_api.router, tags=["weak supervision"])
 api.add_router("", training_api.router, tags=["training"])
 api.add_router("", quality_api.router, tags=["data quality"])
 api.add_router("", serving_api.router, tags=["serving"])
+api.add_router("", loop_api.router, tags=["loop"])
 
 
 @api.exception_handler(AssayError)

@@ -59,6 +59,10 @@ class ReadinessInputs:
     agreement: tuple[int, float] | None  # (examples with 2+ annotator labels, agreement)
     quality: dict[str, Any] | None  # curation.quality's version summary, None if not run
     thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    feedback_count: int = 0  # members that came from production feedback (accepted)
+    unreviewed_feedback_ids: list[str] = field(default_factory=list)
+    # feedback members whose input is already in the test split of an earlier version
+    feedback_test_leak_ids: list[str] = field(default_factory=list)
 
 
 def _share(part: int, whole: int) -> float:
@@ -151,6 +155,31 @@ def check_synthetic(inputs: ReadinessInputs) -> list[Check]:
         data={"share": share, "cap": cap},
     )
     return [reviewed, capped]
+
+
+def check_feedback(inputs: ReadinessInputs) -> Check | None:
+    """Production feedback: every one accepted by a reviewer, and none whose input is in
+    an earlier version's test split (training on it would flatter that test)."""
+    if not inputs.feedback_count and not inputs.unreviewed_feedback_ids:
+        return None
+    problems = inputs.unreviewed_feedback_ids + inputs.feedback_test_leak_ids
+    evidence = f"{inputs.feedback_count:,} feedback examples, all accepted by a reviewer"
+    if inputs.unreviewed_feedback_ids:
+        evidence = f"{len(inputs.unreviewed_feedback_ids):,} feedback examples are not accepted"
+    if inputs.feedback_test_leak_ids:
+        evidence += (
+            f"; {len(inputs.feedback_test_leak_ids):,} repeat an input of an earlier "
+            "version's test split"
+        )
+    return Check(
+        "feedback",
+        "Production feedback reviewed, not leaked into a test split",
+        FAIL if problems else PASS,
+        evidence + ".",
+        example_ids=problems[:SAMPLE_IDS],
+        link={"source": "feedback"},
+        data={"count": inputs.feedback_count, "leaked": len(inputs.feedback_test_leak_ids)},
+    )
 
 
 def check_quality(inputs: ReadinessInputs) -> list[Check]:
@@ -279,7 +308,9 @@ def readiness_checks(inputs: ReadinessInputs) -> list[Check]:
     """Every check, in the order the report shows them."""
     checks = [check_size(inputs), check_per_class(inputs), check_human_share(inputs)]
     checks.append(check_eval_human(inputs))
-    checks += check_synthetic(inputs) + check_quality(inputs) + check_duplicates(inputs)
+    checks += check_synthetic(inputs)
+    checks.append(check_feedback(inputs))
+    checks += check_quality(inputs) + check_duplicates(inputs)
     checks += check_balance(inputs)
     checks.append(check_agreement(inputs))
     return [check for check in checks if check is not None]

@@ -11,6 +11,7 @@ from django.db.models import Count
 from curation.core.readiness import DEFAULT_THRESHOLDS, ReadinessInputs, pairwise_agreement
 from curation.models import (
     DatasetVersion,
+    DatasetVersionMember,
     ExampleSource,
     Label,
     LabelOrigin,
@@ -80,6 +81,27 @@ def _duplicates(version: DatasetVersion) -> tuple[int, list[str]]:
     return extra, list(ids[:ID_LIMIT])
 
 
+def _feedback_test_leaks(version: DatasetVersion, feedback) -> list[str]:
+    """Feedback members whose input (the first content field) is in the test split of an
+    earlier version of the project."""
+    first = version.project.content_fields[0]
+    inputs = {
+        str(fields.get(first, "")).strip().casefold(): external_id
+        for external_id, fields in feedback.values_list("external_id", "fields")
+    }
+    if not inputs:
+        return []
+    tests = DatasetVersionMember.objects.filter(
+        version__project=version.project, version__number__lt=version.number, split="test"
+    ).values_list("fields", flat=True)
+    leaked = []
+    for fields in tests.iterator(chunk_size=5000):
+        external_id = inputs.pop(str(fields.get(first, "")).strip().casefold(), None)
+        if external_id is not None:
+            leaked.append(external_id)
+    return leaked[:ID_LIMIT]
+
+
 def _agreement(version: DatasetVersion) -> tuple[int, float] | None:
     labels = Label.objects.filter(
         example__version_memberships__version=version, origin=LabelOrigin.ANNOTATOR
@@ -98,6 +120,8 @@ def readiness_inputs(version: DatasetVersion) -> ReadinessInputs:
     synthetic = members.filter(source=ExampleSource.SYNTHETIC)
     unreviewed = synthetic.exclude(example__review_status=ReviewStatus.ACCEPTED)
     duplicate_count, leaked = _duplicates(version)
+    feedback = members.filter(source=ExampleSource.FEEDBACK)
+    unreviewed_feedback = feedback.exclude(example__review_status=ReviewStatus.ACCEPTED)
     return ReadinessInputs(
         total=members.count(),
         is_classification=version.project.is_classification,
@@ -113,6 +137,11 @@ def readiness_inputs(version: DatasetVersion) -> ReadinessInputs:
         agreement=_agreement(version),
         quality=version_quality_summary(version),
         thresholds=_thresholds(version),
+        feedback_count=feedback.count(),
+        unreviewed_feedback_ids=list(
+            unreviewed_feedback.values_list("external_id", flat=True)[:ID_LIMIT]
+        ),
+        feedback_test_leak_ids=_feedback_test_leaks(version, feedback),
     )
 
 

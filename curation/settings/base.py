@@ -19,6 +19,7 @@ Environment variables (all optional in dev):
 - ``ASSAY_METRICS_TOKEN``  when set, ``/metrics`` wants ``Authorization: Bearer <token>``
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -80,6 +81,7 @@ INSTALLED_APPS = [
     "labeling",
     "training",
     "serving",
+    "loop",
 ]
 
 # The Prometheus pair wraps everything else, so request latency includes every middleware.
@@ -189,6 +191,18 @@ SERVING_REQUEST_LOG_RETENTION_DAYS = int(os.environ.get("ASSAY_REQUEST_LOG_RETEN
 # Experiments are re-evaluated (and automatically rolled out or back) at most this often
 # when feedback arrives, and by `serving_evaluate --loop`.
 SERVING_EVALUATE_SECONDS = int(os.environ.get("ASSAY_EXPERIMENT_EVALUATE_SECONDS", "30"))
+
+# The loop (loop/): which embeddings measure input drift ("minilm", bundled; or "hashing",
+# no model), how many reference and window texts they embed at most, and the price of an
+# hour of compute per hardware kind (cost of runs, cycles and 1,000 requests).
+LOOP_EMBEDDINGS = os.environ.get("ASSAY_LOOP_EMBEDDINGS", "minilm")
+LOOP_DRIFT_SAMPLE = int(os.environ.get("ASSAY_LOOP_DRIFT_SAMPLE", "300"))
+LOOP_PRICE_PER_HOUR = json.loads(
+    os.environ.get("ASSAY_PRICE_PER_HOUR", '{"cpu": 0.10, "cuda": 2.50}')
+)
+# How often `assay_serve` runs `loop_tick` (0: not at all).
+LOOP_TICK_SECONDS = int(os.environ.get("ASSAY_LOOP_TICK_SECONDS", "900"))
+LOOP_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("ASSAY_LOOP_WEBHOOK_TIMEOUT", "3"))
 
 # Training runs are logged to MLflow at this URI when it is set. The training runner reads
 # the same variable itself (it is Django-free); this copy lets pages say whether runs are logged.

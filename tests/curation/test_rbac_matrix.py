@@ -126,6 +126,19 @@ PAGES: dict[str, Route] = {
     "experiment-advance": Route(Action.SERVE, "POST"),
     "experiment-rollback": Route(Action.SERVE, "POST"),
     "experiment-stop": Route(Action.SERVE, "POST"),
+    # Loop: visible to members; the loop's settings, triggers and tick are the ML
+    # engineers' (serve; a budget change also needs manage, checked by the service);
+    # feedback review is annotation work, its push to Label Studio edit_data.
+    "loop-monitoring": Route(Action.VIEW),
+    "loop-policy": Route(Action.SERVE, "POST", {"window_hours": "24"}),
+    "loop-feedback": Route(Action.ANNOTATE),
+    "loop-feedback-decide": Route(Action.ANNOTATE, "POST", {"decision": "reject"}),
+    "loop-feedback-push": Route(Action.EDIT_DATA, "POST"),
+    "loop-triggers": Route(Action.VIEW),
+    "loop-tick": Route(Action.SERVE, "POST"),
+    "loop-costs": Route(Action.VIEW),
+    "loop-cycle-detail": Route(Action.VIEW),
+    "loop-cycle-experiment": Route(Action.SERVE, "POST"),
     "v1-chat-completions": Route(PUBLIC, "POST"),
     "v1-classifications": Route(PUBLIC, "POST"),
     "v1-feedback": Route(PUBLIC, "POST"),
@@ -241,6 +254,29 @@ API: dict[tuple[str, str], Route] = {
     ("POST", "/api/experiments/{experiment_id}/advance"): Route(Action.SERVE),
     ("POST", "/api/experiments/{experiment_id}/rollback"): Route(Action.SERVE),
     ("POST", "/api/experiments/{experiment_id}/stop"): Route(Action.SERVE),
+    # Loop
+    ("GET", "/api/projects/{project_id}/loop/policy"): Route(Action.VIEW),
+    ("PATCH", "/api/projects/{project_id}/loop/policy"): Route(
+        Action.SERVE, body={"window_hours": 24}
+    ),
+    ("GET", "/api/projects/{project_id}/loop/triggers"): Route(Action.VIEW),
+    ("POST", "/api/projects/{project_id}/loop/triggers"): Route(
+        Action.SERVE, body={"kind": "new_examples", "count": 10}
+    ),
+    ("GET", "/api/projects/{project_id}/loop/cycles"): Route(Action.VIEW),
+    ("GET", "/api/loop/cycles/{cycle_id}"): Route(Action.VIEW),
+    ("POST", "/api/loop/cycles/{cycle_id}/experiment"): Route(Action.SERVE),
+    ("GET", "/api/projects/{project_id}/loop/alerts"): Route(Action.VIEW),
+    ("GET", "/api/projects/{project_id}/loop/snapshots"): Route(Action.VIEW),
+    ("GET", "/api/projects/{project_id}/loop/costs"): Route(Action.VIEW),
+    ("POST", "/api/projects/{project_id}/loop/tick"): Route(Action.SERVE),
+    ("GET", "/api/projects/{project_id}/loop/feedback"): Route(Action.VIEW),
+    ("POST", "/api/projects/{project_id}/loop/feedback/{feedback_id}/accept"): Route(
+        Action.ANNOTATE
+    ),
+    ("POST", "/api/projects/{project_id}/loop/feedback/{feedback_id}/reject"): Route(
+        Action.ANNOTATE
+    ),
 }
 
 
@@ -303,7 +339,20 @@ def _their_objects(project, version, user) -> dict:
     objects["training_run_id"] = training_run.pk
     objects.update(_quality_objects(project, version))
     objects.update(_serving_objects(project, training_run))
+    objects.update(_loop_objects(project, version, objects["deployment_id"]))
     return objects
+
+
+def _loop_objects(project, version, deployment_id) -> dict:
+    from django.apps import apps
+
+    cycle = apps.get_model("loop", "RetrainingCycle").objects.create(
+        project=project, reason={"rule": "rbac"}, version=version, champion_id=deployment_id
+    )
+    feedback = ExampleFactory(project=project, source="feedback", review_status="pending",
+                              external_id="feedback-rbac",
+                              provenance={"request_id": "rbac", "events": []})  # fmt: skip
+    return {"cycle_id": cycle.pk, "feedback_id": feedback.pk}
 
 
 def _serving_objects(project, training_run) -> dict:

@@ -15,7 +15,13 @@ def test_label_studio_starts_first_and_the_reconcile_loop_runs_beside_the_worker
         host="127.0.0.1", port=8000, task_backend="database", label_studio=True
     )
 
-    assert [p.name for p in processes] == ["label-studio", "web", "worker", "reconcile"]
+    assert [p.name for p in processes] == [
+        "label-studio",
+        "web",
+        "worker",
+        "experiments",
+        "reconcile",
+    ]
     assert processes[0].argv[-2:] == ["labeling_server", "run"]
     assert processes[-1].argv[-2:] == ["labeling_reconcile", "--loop"]
 

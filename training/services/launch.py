@@ -122,7 +122,18 @@ def _check_launchable(version: DatasetVersion, config: TrainingConfig) -> Estima
     estimate = training_estimate(version=version, config=config)
     if not estimate.fits:
         raise AssayError(f"This run cannot fit on this machine: it {estimate.summary()}.")
+    from loop.services.costs import budget_check_launch  # the project's compute budget
+
+    budget_check_launch(
+        project=version.project, estimate_seconds=estimate.total_seconds, hardware=_device()
+    )
     return estimate
+
+
+def _device() -> str:
+    from training.core.models import current_hardware
+
+    return current_hardware().device
 
 
 @transaction.atomic

@@ -60,6 +60,7 @@ def served_processes(
     task_backend: str,
     label_studio: bool = False,
     web_server: str = "runserver",
+    loop_seconds: int = 0,
 ) -> list[ServedProcess]:
     manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
     processes = [ServedProcess("web", web_argv(web_server, host=host, port=port))]
@@ -76,6 +77,11 @@ def served_processes(
         reconcile = [*manage, "labeling_reconcile", "--loop"]
         ls_server = ServedProcess("label-studio", [*manage, "labeling_server", "run"])
         processes = [ls_server, *processes, ServedProcess("reconcile", reconcile)]
+    if loop_seconds > 0:
+        # The loop's periodic job: feedback to review, monitoring windows and alerts,
+        # triggers, and the next step of each open retraining cycle.
+        tick = [*manage, "loop_tick", "--loop", "--interval", str(loop_seconds)]
+        processes.append(ServedProcess("loop", tick))
     return processes
 
 
@@ -153,6 +159,7 @@ class Command(BaseCommand):
             task_backend=settings.TASK_BACKEND,
             label_studio=settings.LABEL_STUDIO_ENABLED,
             web_server=settings.WEB_SERVER,
+            loop_seconds=settings.LOOP_TICK_SECONDS,
         )
         supervisor = Supervisor(processes)
         with supervisor.signals_caught():
