@@ -22,7 +22,6 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=int, default=900)
 
     def handle(self, *args, project=None, loop=False, interval=900, **options):
-        from loop.services.tick import loop_projects
 
         if project:
             found = (
@@ -33,9 +32,17 @@ class Command(BaseCommand):
             if not found.exists():
                 raise CommandError(f"No project '{project}'.")
             projects = list(found)
+        try:
+            self._run(projects if project else None, loop=loop, interval=interval)
+        except KeyboardInterrupt:
+            return  # stopped by assay_serve or Ctrl+C
+
+    def _run(self, projects, *, loop: bool, interval: float) -> None:
+        from loop.services.tick import loop_projects
+
         while True:
             try:
-                for each in projects if project else loop_projects():
+                for each in projects if projects is not None else loop_projects():
                     self._tick(each, keep_going=loop)
             except Exception:
                 if not loop:
