@@ -248,8 +248,7 @@ def test_loop_tick_command_keeps_going_when_a_project_fails(world, monkeypatch):
     monkeypatch.setattr(tick, "loop_tick", broken)
     monkeypatch.setattr("time.sleep", lambda seconds: (_ for _ in ()).throw(KeyboardInterrupt))
     err = StringIO()
-    with pytest.raises(KeyboardInterrupt):
-        call_command("loop_tick", "--loop", "--interval", "5", stderr=err)
+    call_command("loop_tick", "--loop", "--interval", "5", stderr=err)  # Ctrl+C ends it quietly
     assert "loop_tick of Loop world failed" in err.getvalue()
     assert "model folder missing" in err.getvalue()
     with pytest.raises(RuntimeError):
