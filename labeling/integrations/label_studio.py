@@ -10,6 +10,7 @@ Tokens: a legacy token (40 hex, ``Authorization: Token …``) and a personal acc
 """
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -161,11 +162,22 @@ class LabelStudioClient:
             self._sdk.projects.update(id=project_id, label_config=label_config)
 
     def project_show_model_version(self, project_id: int, model_version: str) -> None:
-        """Make annotators see this version's predictions as pre-annotations."""
-        with self._errors(f"select model version '{model_version}' in project {project_id}"):
-            self._sdk.projects.update(
-                id=project_id, model_version=model_version, show_collab_predictions=True
-            )
+        """Make annotators see this version's predictions as pre-annotations. A busy Label
+        Studio can refuse a version whose predictions it has just stored ("doesn't exist
+        either as live model or as static predictions"): that refusal is retried briefly."""
+        for delay in (0.5, 1.0, 2.0, None):
+            try:
+                with self._errors(
+                    f"select model version '{model_version}' in project {project_id}"
+                ):
+                    self._sdk.projects.update(
+                        id=project_id, model_version=model_version, show_collab_predictions=True
+                    )
+                return
+            except LabelStudioError as exc:
+                if delay is None or "doesn't exist" not in str(exc):
+                    raise
+                time.sleep(delay)
 
     def project_set_overlap(self, project_id: int, annotators_per_task: int) -> None:
         """Every task is annotated by this many annotators (100% of tasks overlap)."""

@@ -47,3 +47,35 @@ def test_tasks_round_trip_with_their_external_id(ls_client):
         assert [tasks[i].external_id for i in ids] == ["e0", "e1", "e2"]
     finally:
         ls_client.project_delete(project.id)
+
+
+def test_a_model_version_label_studio_has_not_registered_yet_is_retried(monkeypatch):
+    """A busy Label Studio may refuse a model version whose predictions it has just
+    stored; selecting it is retried instead of failing the push."""
+    from label_studio_sdk.core.api_error import ApiError
+
+    from labeling.integrations import label_studio
+
+    calls = []
+
+    class Projects:
+        def update(self, **fields):
+            calls.append(fields)
+            if len(calls) < 3:
+                raise ApiError(
+                    status_code=400,
+                    body={
+                        "validation_errors": {
+                            "model_version": ["Model version doesn't exist either as live model"]
+                        }
+                    },
+                )
+
+    client = label_studio.LabelStudioClient.__new__(label_studio.LabelStudioClient)
+    client.url = "http://ls.test"
+    client._sdk = type("Sdk", (), {"projects": Projects()})()
+    monkeypatch.setattr(label_studio.time, "sleep", lambda seconds: None)
+
+    client.project_show_model_version(7, "deployment:bot")
+
+    assert len(calls) == 3 and calls[-1]["model_version"] == "deployment:bot"
