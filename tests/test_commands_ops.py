@@ -1,6 +1,8 @@
 """assay_bootstrap (first admin) and assay_serve (web server + worker under one command)."""
 
+import functools
 import os
+import re
 import signal
 import socket
 import stat
@@ -15,9 +17,10 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 
+from curation.management.commands import assay_serve
 from curation.management.commands.assay_serve import (
     ServedProcess,
     Supervisor,
@@ -138,9 +141,13 @@ def sleeper(name: str) -> ServedProcess:
     return ServedProcess(name, [sys.executable, "-c", "import time; time.sleep(60)"])
 
 
-def test_supervisor_stops_everything_when_one_process_dies_and_names_it():
-    quitter = ServedProcess("quitter", [sys.executable, "-c", "raise SystemExit(3)"])
-    supervisor = Supervisor([sleeper("web"), quitter], poll_interval=0.05)
+def quitter(name: str, *, restartable: bool = True) -> ServedProcess:
+    argv = [sys.executable, "-c", "raise SystemExit(3)"]
+    return ServedProcess(name, argv, restartable=restartable)
+
+
+def test_supervisor_without_restarts_stops_everything_when_one_process_dies_and_names_it():
+    supervisor = Supervisor([sleeper("web"), quitter("quitter")], poll_interval=0.05)
 
     with supervisor.signals_caught():
         supervisor.start()
@@ -148,6 +155,66 @@ def test_supervisor_stops_everything_when_one_process_dies_and_names_it():
 
     assert (outcome.died, outcome.returncode) == ("quitter", 3)
     assert supervisor.children["web"].returncode == -signal.SIGTERM
+
+
+def test_supervisor_restarts_a_dead_worker_saying_so_and_gives_up_when_it_keeps_dying():
+    said: list[str] = []
+    supervisor = Supervisor([sleeper("web"), quitter("worker")], poll_interval=0.02,
+                            restart=True, say=said.append, backoff_first=0.01)  # fmt: skip
+
+    with supervisor.signals_caught():
+        supervisor.start()
+        outcome = supervisor.watch()
+
+    assert (outcome.died, outcome.returncode, outcome.restarts) == ("worker", 3, 5)
+    deaths = [m for m in said if m.startswith("The worker process exited with status 3")]
+    assert len(deaths) == 5
+    assert deaths[0].endswith("restarting it in 0.01 s (restart 1 of at most 5 in 60 s).")
+    assert "restarting it in 0.02 s (restart 2 of" in deaths[1]  # the pause doubles
+    assert sum(m.startswith("restarted worker (pid ") for m in said) == 5
+    assert supervisor.children["web"].returncode == -signal.SIGTERM
+
+
+def test_supervisor_with_restarts_still_stops_everything_when_the_web_server_dies():
+    said: list[str] = []
+    web = quitter("web", restartable=False)
+    supervisor = Supervisor([web, sleeper("worker")], poll_interval=0.05,
+                            restart=True, say=said.append)  # fmt: skip
+
+    with supervisor.signals_caught():
+        supervisor.start()
+        outcome = supervisor.watch()
+
+    assert (outcome.died, outcome.returncode, outcome.restarts) == ("web", 3, 0)
+    assert said == []
+    assert supervisor.children["worker"].returncode == -signal.SIGTERM
+
+
+def test_served_processes_never_restart_the_web_server():
+    processes = served_processes(host="127.0.0.1", port=8000, task_backend="database",
+                                 label_studio=True, loop_seconds=600)  # fmt: skip
+
+    assert [p.name for p in processes if not p.restartable] == ["web"]
+
+
+def test_serve_command_gives_up_naming_the_worker_that_keeps_dying(
+    monkeypatch, settings, credentials_file
+):
+    settings.SERVE_RESTART = True
+    monkeypatch.setattr(assay_serve, "served_processes",
+                        lambda **_: [sleeper("web"), quitter("worker")])  # fmt: skip
+    monkeypatch.setattr(assay_serve, "Supervisor",
+                        functools.partial(Supervisor, backoff_first=0.01))  # fmt: skip
+    out = StringIO()
+
+    with pytest.raises(CommandError) as refused:
+        call_command("assay_serve", stdout=out)
+
+    assert str(refused.value) == (
+        "The worker process exited with status 3 after 5 restarts in 60 s; "
+        "gave up and stopped the others."
+    )
+    assert "The worker process exited with status 3; restarting it in 0.01 s" in out.getvalue()
 
 
 def test_supervisor_forwards_a_signal_to_every_process():
@@ -171,9 +238,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_serve(port: int, database_name: str) -> subprocess.Popen:
+def start_serve(port: int, database_name: str, **extra_env: str) -> subprocess.Popen:
     env = {
         **os.environ,
+        **extra_env,
         "DJANGO_SETTINGS_MODULE": "curation.settings.test",
         "ASSAY_TASK_BACKEND": "database",
         "ASSAY_DATABASE_NAME": database_name,
@@ -222,10 +290,60 @@ def test_serve_runs_web_and_worker_until_interrupted():
     assert not answers_http(port)
 
 
-def test_serve_exits_with_an_error_naming_the_worker_when_it_dies(tmp_path):
-    # An empty database: the web server starts, the worker fails on its missing table.
-    serve = start_serve(free_port(), str(tmp_path / "empty.sqlite3"))
+def test_serve_in_production_exits_with_an_error_naming_the_worker_when_it_dies(tmp_path):
+    # An empty database: the web server starts, the worker fails on its missing table; with
+    # restarts off (production) that death stops everything at once.
+    database = str(tmp_path / "empty.sqlite3")
+    serve = start_serve(free_port(), database, ASSAY_SERVE_RESTART="false")
     output, _ = serve.communicate(timeout=60)
 
     assert serve.returncode == 1, output
     assert "The worker process exited with status 1; stopped the others." in output
+    assert "restarting" not in output
+
+
+class OutputLines:
+    """Reads a process's output on a thread, so a test can wait for a line while it runs."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self._reader.start()
+
+    def _read(self, process: subprocess.Popen) -> None:
+        for line in process.stdout:
+            self.lines.append(line)
+
+    def wait_for(self, pattern: str, *, timeout: float = 60) -> re.Match:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.lines:
+                if found := re.search(pattern, line):
+                    return found
+            time.sleep(0.1)
+        raise AssertionError(f"no line matched {pattern!r}:\n{self.text()}")
+
+    def text(self) -> str:
+        self._reader.join(timeout=30)
+        return "".join(self.lines)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_serve_in_development_restarts_a_killed_worker_and_says_so():
+    serve = start_serve(free_port(), str(connection.settings_dict["NAME"]))
+    output = OutputLines(serve)
+    try:
+        first = int(output.wait_for(r"started worker \(pid (\d+)\)").group(1))
+        os.kill(first, signal.SIGKILL)
+        second = int(output.wait_for(r"restarted worker \(pid (\d+)\)").group(1))
+        serve.send_signal(signal.SIGINT)
+        serve.wait(timeout=30)
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+
+    text = output.text()
+    assert second != first
+    assert "The worker process exited with status -9; restarting it in 0.5 s" in text
+    assert serve.returncode == 0, text
+    assert "Received SIGINT; stopped web, worker, experiments, loop." in text

@@ -16,6 +16,7 @@ from ninja.errors import ValidationError
 
 from curation.api import examples, governance, imports, projects, runs, versions
 from curation.api.auth import api_auth
+from curation.api.schemas import ErrorOut, ValidationErrorOut
 from curation.exceptions import AssayError, ImportFileError
 from curation.quality import api as quality_api
 from curation.weak_supervision import api as weak_supervision_api
@@ -23,7 +24,47 @@ from loop import api as loop_api
 from serving import api as serving_api
 from training import api as training_api
 
-api = NinjaAPI(
+# The answers every operation can give, whatever its own responses say: the handlers below
+# and the authentication apply to all of them. (status, description, schema)
+ERROR_RESPONSES = [
+    (400, "Refused: the request cannot be carried out, and why", ErrorOut),
+    (401, "No credentials, or credentials that are not valid", ErrorOut),
+    (403, "The caller's role in the project lacks this action", ErrorOut),
+    (404, "No such object, or one in a project the caller is not a member of", ErrorOut),
+    (422, "The request does not fit this operation's parameters or body", ValidationErrorOut),
+]
+
+
+class AssayAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI schema declares the error answers of every operation, so
+    clients (and tests/curation/test_api_schema.py) can hold every response to it."""
+
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for _, _, model in ERROR_RESPONSES:
+            components.setdefault(model.__name__, model.model_json_schema())
+        for item in schema["paths"].values():
+            for operation in item.values():
+                responses = operation.setdefault("responses", {})
+                for status, description, model in ERROR_RESPONSES:
+                    if status == 401 and not operation.get("security"):
+                        continue
+                    responses.setdefault(
+                        str(status),
+                        {
+                            "description": description,
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": f"#/components/schemas/{model.__name__}"}
+                                }
+                            },
+                        },
+                    )
+        return schema
+
+
+api = AssayAPI(
     title="Assay API",
     version="1",
     description="Projects, examples, imports, dataset versions and exports.",

@@ -37,6 +37,14 @@ class ErrorOut(Schema):
     option: str | None = None
 
 
+class ValidationErrorOut(Schema):
+    """A request that does not fit its endpoint: ``detail`` in words, pydantic's list in
+    ``errors``."""
+
+    detail: str
+    errors: list[dict]
+
+
 class ProjectIn(InputSchema):
     name: str
     task_type: str = Field(description="classification or generation")

@@ -15,6 +15,8 @@ Environment variables (all optional in dev):
   per CPU) and the input size from which they are used (``10000``)
 - ``ASSAY_MLFLOW_TRACKING_URI``  MLflow store for training runs (``file:/srv/mlruns``); unset: off
 - ``ASSAY_WEB_SERVER``  what assay_serve runs: ``runserver`` (dev) or ``gunicorn`` (prod)
+- ``ASSAY_SERVE_RESTART``  whether assay_serve restarts a child other than the web server that
+  died (on in dev, off in prod)
 - ``ASSAY_LOG_FORMAT``  ``text`` (default) or ``json``: one JSON object per log line
 - ``ASSAY_METRICS_TOKEN``  when set, ``/metrics`` wants ``Authorization: Bearer <token>``
 """
@@ -48,6 +50,10 @@ SERVE_PORT = int(os.environ.get("ASSAY_PORT", "8000"))
 # What `assay_serve` runs as its web process: Django's development server, or gunicorn
 # (configured by curation/gunicorn_config.py from ASSAY_WEB_WORKERS and friends).
 WEB_SERVER = os.environ.get("ASSAY_WEB_SERVER", "runserver")
+# Whether `assay_serve` restarts a worker (or experiments, loop, reconcile) process that died,
+# saying so, instead of stopping everything. On in development; off in production, where the
+# container's orchestrator restarts the whole service and a death must not go unnoticed.
+SERVE_RESTART = env_bool("ASSAY_SERVE_RESTART", True)
 
 # Hugging Face libraries read these at import time, so they are set before any of them loads.
 os.environ.setdefault("HF_HOME", str(DATA_DIR / "hf"))

@@ -13,6 +13,7 @@ from .base import env_bool, require_label_studio_secrets, require_secret_key
 require_secret_key()
 DEBUG = env_bool("DEBUG", False)
 WEB_SERVER = os.environ.get("ASSAY_WEB_SERVER", "gunicorn")
+SERVE_RESTART = env_bool("ASSAY_SERVE_RESTART", False)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -86,7 +86,9 @@ class FitOut(Schema):
     created_at: datetime
 
 
-class ReviewIn(InputSchema):
+# Not "ReviewIn": OpenAPI components are named by class, and the version review's schema
+# of that name took this one's place in /api/openapi.json.
+class WeakLabelReviewIn(InputSchema):
     threshold: float = 0.7
 
 
@@ -211,7 +213,7 @@ def fits(request, project_id: int):
 @router.post(
     "/projects/{project_id}/weak-supervision/review", response={202: RunOut, 400: ErrorOut}
 )
-def review(request, project_id: int, payload: ReviewIn):
+def review(request, project_id: int, payload: WeakLabelReviewIn):
     """Send low-confidence and conflicting weakly labelled examples to Label Studio."""
     from curation.weak_supervision.services.review import weak_labels_review_send
 

@@ -6,7 +6,9 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from ninja import Schema
 
+from curation.api import api as ninja_api
 from curation.models import Project
 from curation.services.api_tokens import api_token_create
 from tests.factories import MembershipFactory, ProjectFactory
@@ -96,3 +98,46 @@ def test_import_errors_name_the_api_field_not_a_command_line_flag(
     assert run["status"] == "failed"
     assert "--" not in run["error"]
     assert "mapping" in run["error"]
+
+
+def test_the_openapi_schema_documents_each_operation_body_under_its_own_name():
+    # Two request schemas named ReviewIn (version review, weak-label review) shared one
+    # OpenAPI component, so /api/openapi.json told callers to send `threshold` to approve a
+    # version, which then refused it (found by tests/curation/test_api_schema.py).
+    schema = ninja_api.get_openapi_schema()
+    components = schema["components"]["schemas"]
+
+    def body_fields(path: str) -> set[str]:
+        body = schema["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+        refs = [s["$ref"] for s in body["schema"].get("anyOf", [body["schema"]]) if "$ref" in s]
+        return set(components[refs[0].rsplit("/", 1)[-1]]["properties"])
+
+    assert body_fields("/api/versions/{version_id}/approve") == {"comment", "override_reason"}
+    assert body_fields("/api/projects/{project_id}/weak-supervision/review") == {"threshold"}
+
+
+def test_no_two_api_schemas_share_a_name():
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    ours = ("curation.", "training.", "serving.", "loop.", "labeling.")
+    names = [cls.__name__ for cls in subclasses(Schema) if cls.__module__.startswith(ours)]
+
+    assert sorted({n for n in names if names.count(n) > 1}) == []
+
+
+def test_every_operation_documents_the_error_answers_it_can_give():
+    schema = ninja_api.get_openapi_schema()
+
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            assert {"400", "401", "403", "404", "422"} <= set(operation["responses"]), (
+                method,
+                path,
+            )
+    assert set(schema["components"]["schemas"]["ValidationErrorOut"]["properties"]) == {
+        "detail",
+        "errors",
+    }

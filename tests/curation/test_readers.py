@@ -376,3 +376,46 @@ def test_a_corrupt_parquet_page_names_the_file_and_row(tmp_path):
 
     assert str(caught.value).startswith("data.parquet, row 1501: ")
     assert "cannot be read" in str(caught.value)
+
+
+# Found by tests/curation/test_readers_fuzz.py: bytes that are not UTF-8 where Parquet keeps
+# text raised a bare UnicodeDecodeError, which a run reported as "Unexpected error".
+
+
+def parquet_with_a_byte_changed(path, *, find: bytes, occurrence: int) -> None:
+    """Plain (unencoded, uncompressed) Parquet whose ``occurrence``-th copy of ``find`` starts
+    with 0xff instead, so that spot is no longer UTF-8."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"text": ["first", "second", "third"], "label": ["ham", "spam", "ham"]})
+    pq.write_table(table, path, compression="none", use_dictionary=False, write_statistics=False)
+    data = path.read_bytes()
+    at = -1
+    for _ in range(occurrence):
+        at = data.index(find, at + 1)
+    path.write_bytes(data[:at] + b"\xff" + data[at + 1 :])
+
+
+def test_parquet_text_that_is_not_utf8_names_its_row_and_column(tmp_path):
+    path = tmp_path / "data.parquet"
+    parquet_with_a_byte_changed(path, find=b"second", occurrence=1)
+
+    with pytest.raises(ImportFileError) as caught:
+        read_all(path, format="parquet", read_columns=["text", "label"])
+
+    assert (caught.value.line, caught.value.field) == (2, "text")
+    assert str(caught.value).startswith(
+        "data.parquet, row 2, field 'text': the value cannot be read; the file is damaged ("
+    )
+    assert "UTF8" in str(caught.value)
+
+
+def test_parquet_footer_with_a_column_name_that_is_not_utf8_is_not_a_readable_file(tmp_path):
+    path = tmp_path / "data.parquet"
+    parquet_with_a_byte_changed(path, find=b"label", occurrence=1)
+
+    with pytest.raises(ImportFileError) as caught:
+        open_reader(path, ImportOptions(), name=path.name, format="parquet")
+
+    assert str(caught.value).startswith("data.parquet: not a readable Parquet file (")

@@ -64,6 +64,7 @@ class ColumnarReader:
     def _rows(self, batches) -> Iterator[tuple[int, dict[str, Any]]]:
         self._rows_read = 0
         for batch in batches:
+            self._check_valid(batch)
             for record in batch.to_pylist():
                 self._rows_read += 1
                 for column, names in self._class_names.items():
@@ -72,6 +73,38 @@ class ColumnarReader:
                         # ClassLabel stores -1 for "no label".
                         record[column] = names[value] if 0 <= value < len(names) else None
                 yield self._rows_read, record
+
+    def _check_valid(self, batch) -> None:
+        """Refuse a batch Arrow itself finds invalid, naming its first bad row and column.
+
+        Arrow trusts a file's string data to be UTF-8; a damaged file breaks that, and
+        converting such a value to Python raised a bare UnicodeDecodeError with no place."""
+        import pyarrow as pa
+
+        try:
+            batch.validate(full=True)
+        except pa.ArrowInvalid as exc:
+            row, column = _first_invalid_cell(batch)
+            reason = " ".join(str(exc).split())
+            raise self.error(
+                f"the value cannot be read; the file is damaged ({reason})",
+                self._rows_read + row,
+                column,
+            ) from exc
+
+
+def _first_invalid_cell(batch) -> tuple[int, str | None]:
+    """(1-based row within ``batch``, column) of its first invalid value; (1, None) when no
+    single value is to blame. Only called on the error path, so one value at a time is fine."""
+    import pyarrow as pa
+
+    for row in range(batch.num_rows):
+        for name in batch.schema.names:
+            try:
+                batch.column(name).slice(row, 1).validate(full=True)
+            except pa.ArrowInvalid:
+                return row + 1, name
+    return 1, None
 
 
 class ParquetReader(ColumnarReader):
@@ -82,7 +115,9 @@ class ParquetReader(ColumnarReader):
 
         try:
             self._file = pq.ParquetFile(path)
-        except (pa.ArrowInvalid, OSError) as exc:
+            self._file.schema_arrow  # noqa: B018 -- decoded here, so a damaged footer fails here
+        except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
+            # A damaged footer can hold names that are not UTF-8 (UnicodeDecodeError).
             raise self.error(f"not a readable Parquet file ({exc})") from exc
 
     def num_rows(self) -> int:

@@ -1,14 +1,20 @@
 """Start the web server and the task worker as child processes and watch them.
 
 The processes are a plain list of `ServedProcess` built by `served_processes`; a new
-service (Label Studio) is one more entry. SIGINT/SIGTERM are forwarded to every child;
-when any child exits on its own the others are stopped and the command says which died.
+service (Label Studio) is one more entry. SIGINT/SIGTERM are forwarded to every child.
+When the web server exits on its own the others are stopped and the command says so. Any
+other child (worker, experiments, loop, reconcile) that dies is restarted when
+``ASSAY_SERVE_RESTART`` is on (the default outside production), with a growing pause, and the
+command says which died and how; one that keeps dying (more than `RESTART_LIMIT` restarts in
+`RESTART_WINDOW_SECONDS`) stops everything. With restarts off any death stops everything.
 """
 
 import signal
 import subprocess
 import sys
 import time
+from collections import deque
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +25,23 @@ from django.core.management.base import BaseCommand, CommandError
 from curation.services.bootstrap import admin_credentials_describe, admin_credentials_read
 
 STOP_GRACE_SECONDS = 10.0
+# A child that died more than RESTART_LIMIT times in RESTART_WINDOW_SECONDS is broken, not
+# unlucky (a missing migration, a bad setting): restarting it forever would hide that.
+RESTART_LIMIT = 5
+RESTART_WINDOW_SECONDS = 60.0
+# The pause before restart n (counted in the window) is FIRST * 2**(n-1), at most MAX.
+RESTART_BACKOFF_FIRST_SECONDS = 0.5
+RESTART_BACKOFF_MAX_SECONDS = 8.0
 
 
 @dataclass(frozen=True)
 class ServedProcess:
+    """One child of `assay_serve`. ``restartable``: whether it is restarted when it dies (the
+    web server is not: without it there is nothing to serve, so its death stops everything)."""
+
     name: str
     argv: list[str]
+    restartable: bool = True
 
 
 def worker_argv(task_backend: str) -> list[str] | None:
@@ -63,7 +80,8 @@ def served_processes(
     loop_seconds: int = 0,
 ) -> list[ServedProcess]:
     manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
-    processes = [ServedProcess("web", web_argv(web_server, host=host, port=port))]
+    web = ServedProcess("web", web_argv(web_server, host=host, port=port), restartable=False)
+    processes = [web]
     worker = worker_argv(task_backend)
     if worker:
         processes.append(ServedProcess("worker", [*manage, *worker]))
@@ -87,28 +105,52 @@ def served_processes(
 
 @dataclass(frozen=True)
 class ServeOutcome:
-    """How supervision ended: a signal we forwarded, or the child that exited first."""
+    """How supervision ended: a signal we forwarded, or the child whose death ended it
+    (``restarts``: how often it had been restarted in the window before it gave up)."""
 
     signal_name: str | None = None
     died: str | None = None
     returncode: int | None = None
+    restarts: int = 0
 
 
 class Supervisor:
-    def __init__(self, processes: list[ServedProcess], *, poll_interval: float = 0.2) -> None:
-        self.processes = processes
+    """Starts the children, forwards SIGINT/SIGTERM to them, and restarts (``restart=True``)
+    the restartable ones that die, announcing each death and restart through ``say``."""
+
+    def __init__(
+        self,
+        processes: list[ServedProcess],
+        *,
+        poll_interval: float = 0.2,
+        restart: bool = False,
+        say: Callable[[str], None] = print,
+        backoff_first: float = RESTART_BACKOFF_FIRST_SECONDS,
+        backoff_max: float = RESTART_BACKOFF_MAX_SECONDS,
+    ) -> None:
+        self.processes = {process.name: process for process in processes}
         self.poll_interval = poll_interval
+        self.restart = restart
+        self.say = say
+        self.backoff_first = backoff_first
+        self.backoff_max = backoff_max
         self.children: dict[str, subprocess.Popen] = {}
         self._received: int | None = None
+        self._restarted_at: dict[str, deque[float]] = {name: deque() for name in self.processes}
+        self._restart_due: dict[str, float] = {}
 
     def _on_signal(self, signum, frame) -> None:
         self._received = signum
 
     def start(self) -> None:
-        for process in self.processes:
-            # A session of its own: Ctrl+C reaches the child once, through us, instead of
-            # twice (db_worker treats a second SIGINT as "abort the running task").
-            self.children[process.name] = subprocess.Popen(process.argv, start_new_session=True)
+        for name in self.processes:
+            self._spawn(name)
+
+    def _spawn(self, name: str) -> None:
+        # A session of its own: Ctrl+C reaches the child once, through us, instead of
+        # twice (db_worker treats a second SIGINT as "abort the running task").
+        argv = self.processes[name].argv
+        self.children[name] = subprocess.Popen(argv, start_new_session=True)
 
     @contextmanager
     def signals_caught(self):
@@ -127,10 +169,42 @@ class Supervisor:
                 self.stop(self._received)
                 return ServeOutcome(signal_name=name)
             for name, child in self.children.items():
-                if child.poll() is not None:
+                if name in self._restart_due or child.poll() is None:
+                    continue
+                outcome = self._on_death(name, child.returncode)
+                if outcome is not None:
                     self.stop(signal.SIGTERM)
-                    return ServeOutcome(died=name, returncode=child.returncode)
+                    return outcome
+            self._restart_the_due()
             time.sleep(self.poll_interval)
+
+    def _on_death(self, name: str, returncode: int) -> ServeOutcome | None:
+        """Schedule a restart of the child that died, or say supervision ends (an outcome)."""
+        if not (self.restart and self.processes[name].restartable):
+            return ServeOutcome(died=name, returncode=returncode)
+        now = time.monotonic()
+        recent = self._restarted_at[name]
+        while recent and now - recent[0] > RESTART_WINDOW_SECONDS:
+            recent.popleft()
+        if len(recent) >= RESTART_LIMIT:
+            return ServeOutcome(died=name, returncode=returncode, restarts=len(recent))
+        pause = min(self.backoff_first * 2 ** len(recent), self.backoff_max)
+        recent.append(now + pause)
+        self._restart_due[name] = now + pause
+        self.say(
+            f"The {name} process exited with status {returncode}; restarting it in "
+            f"{pause:g} s (restart {len(recent)} of at most {RESTART_LIMIT} "
+            f"in {RESTART_WINDOW_SECONDS:g} s)."
+        )
+        return None
+
+    def _restart_the_due(self) -> None:
+        now = time.monotonic()
+        for name, due in list(self._restart_due.items()):
+            if now >= due:
+                del self._restart_due[name]
+                self._spawn(name)
+                self.say(f"restarted {name} (pid {self.children[name].pid})")
 
     def stop(self, signum: int) -> None:
         alive = [child for child in self.children.values() if child.poll() is None]
@@ -148,7 +222,8 @@ class Supervisor:
 class Command(BaseCommand):
     help = (
         "Run the web server (runserver, or gunicorn in production: ASSAY_WEB_SERVER) and the "
-        "task worker together (ASSAY_HOST, ASSAY_PORT); Ctrl+C stops both."
+        "task worker together (ASSAY_HOST, ASSAY_PORT); Ctrl+C stops both. A worker that dies is "
+        "restarted in development (ASSAY_SERVE_RESTART)."
     )
 
     def handle(self, *args, **options):
@@ -161,11 +236,17 @@ class Command(BaseCommand):
             web_server=settings.WEB_SERVER,
             loop_seconds=settings.LOOP_TICK_SECONDS,
         )
-        supervisor = Supervisor(processes)
+        supervisor = Supervisor(processes, restart=settings.SERVE_RESTART, say=self._say)
         with supervisor.signals_caught():
             supervisor.start()
             self._announce(supervisor, url=f"http://{host}:{port}/")
             outcome = supervisor.watch()
+        if outcome.died is not None and outcome.restarts:
+            raise CommandError(
+                f"The {outcome.died} process exited with status {outcome.returncode} after "
+                f"{outcome.restarts} restarts in {RESTART_WINDOW_SECONDS:g} s; gave up and "
+                "stopped the others."
+            )
         if outcome.died is not None:
             raise CommandError(
                 f"The {outcome.died} process exited with status {outcome.returncode}; "
@@ -174,6 +255,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Received {outcome.signal_name}; stopped {', '.join(supervisor.children)}."
         )
+
+    def _say(self, message: str) -> None:
+        self.stdout.write(message)
+        self.stdout.flush()
 
     def _announce(self, supervisor: Supervisor, *, url: str) -> None:
         for name, child in supervisor.children.items():
