@@ -167,8 +167,12 @@ else:
     )
 
 # A running run whose worker has not reported for this long is taken as abandoned (its
-# worker died) and no longer blocks a new run of the same kind on the same object.
-RUN_STALE_AFTER_SECONDS = int(os.environ.get("ASSAY_RUN_STALE_AFTER_SECONDS", 15 * 60))
+# worker died) and no longer blocks a new run of the same kind on the same object. The
+# heartbeat thread beats four times per limit (every 15 s at 60 s), outside the handler's
+# transaction, so a live run is never mistaken for a dead one however long it works; a
+# run whose process is seen to be gone (same machine) is released at once. Raise it only
+# for a cache (the heartbeat's channel) that can stall for most of a minute.
+RUN_STALE_AFTER_SECONDS = int(os.environ.get("ASSAY_RUN_STALE_AFTER_SECONDS", 60))
 
 # Signs the version attestations kept in the audit log (curation/services/versions/
 # attestation.py). It must live outside the database; empty: SECRET_KEY signs. Changing it
