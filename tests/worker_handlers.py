@@ -10,6 +10,8 @@ import sys
 
 ECHO_KIND = "test_echo"
 CRASH_KIND = "test_crash"
+# The echo handler under a kind the queue tests route to the "gpu" queue.
+GPU_ECHO_KIND = "test_gpu_echo"
 
 
 def echo_handler(run, progress) -> dict:
@@ -27,6 +29,7 @@ def crash_handler(run, progress) -> dict:
 TEST_HANDLERS = {
     ECHO_KIND: f"{__name__}.echo_handler",
     CRASH_KIND: f"{__name__}.crash_handler",
+    GPU_ECHO_KIND: f"{__name__}.echo_handler",
 }
 
 

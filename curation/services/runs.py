@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Any, Protocol
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
@@ -288,14 +289,25 @@ def run_enqueue(
     run = run_create(
         kind=kind, target=target, project=project, params=params, created_by=created_by
     )
-    transaction.on_commit(lambda: _enqueue(run.pk))
+    transaction.on_commit(lambda: _enqueue(run.pk, kind))
     return run
 
 
-def _enqueue(run_id: int) -> None:
+def run_queue_name(kind: str) -> str:
+    """The task queue runs of ``kind`` go to (RUN_QUEUES; "default" when not routed)."""
+    return getattr(settings, "RUN_QUEUES", {}).get(kind, "default")
+
+
+def _enqueue(run_id: int, kind: str) -> None:
     from curation.tasks import run_execute_task
 
-    result = run_execute_task.enqueue(run_id)
+    queue = run_queue_name(kind)
+    known = run_execute_task.get_backend().queues
+    if known and queue not in known:
+        # A TASKS setting written by hand without the routed queue: run it, where it can.
+        logger.warning("queue %r is not in TASKS; run %s goes to 'default'", queue, run_id)
+        queue = "default"
+    result = run_execute_task.using(queue_name=queue).enqueue(run_id)
     Run.objects.filter(pk=run_id, task_id="").update(task_id=str(result.id))
 
 
