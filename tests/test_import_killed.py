@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from django.core.cache import cache
 from django.db import connection
 
@@ -55,6 +56,7 @@ def wait_until_mid_file(timeout: float = 60.0) -> Run:
 
 # transactional_db: the imports are other processes, which see only committed rows (and
 # the flush after it must be allowed to clear the audit log they append to).
+@pytest.mark.slow
 def test_an_import_killed_mid_file_does_not_block_the_next_one(transactional_db, tmp_path):
     user = UserFactory(username="importer", is_superuser=True)
     project = ProjectFactory(name="Killed", label_set=["ham", "spam"], created_by=user)

@@ -6,7 +6,7 @@ from curation.api.schemas import ErrorOut, RunOut
 from curation.models import Run
 from curation.selectors.access import run_for_user, run_to_cancel_for_user
 from curation.selectors.runs import run_live_state
-from curation.services.runs import run_cancel, run_cancel_requested_by
+from curation.services.runs import run_cancel
 
 router = Router()
 
@@ -17,10 +17,11 @@ def run_out(run: Run) -> dict:
     fields = [
         "id", "kind", "error", "result", "project_id", "created_at", "started_at", "finished_at"
     ]  # fmt: skip
-    cancel_requested = run.is_active and run_cancel_requested_by(run.pk) is not None
+    state = run_live_state(run)
+    cancel_requested = state.pop("cancel_requested_by", None) is not None
     return {
         **{name: getattr(run, name) for name in fields},
-        **run_live_state(run),
+        **state,
         "cancel_requested": cancel_requested,
     }
 

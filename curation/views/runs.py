@@ -53,7 +53,9 @@ def _state_context(run: Run, user) -> dict:
         "run": run,
         "state": state,
         "active": active,
-        "can_cancel": active and user_can_cancel_run(user, run),
+        "can_cancel": active
+        and not state.get("cancel_requested_by")
+        and user_can_cancel_run(user, run),
         "result_rows": rows,
         "result_details": details,
         "error_detail": error if isinstance(error, dict) else None,

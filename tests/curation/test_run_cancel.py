@@ -65,7 +65,8 @@ def test_cancel_from_the_page_asks_a_running_run_to_stop(client, project):
     run.refresh_from_db()
     assert run.status == RunStatus.RUNNING  # the worker ends it at its next progress point
     assert cache.get(cancel_cache_key(run.pk)) == "dana"
-    assert b"Cancel requested" in response.content
+    assert b"Cancel requested by dana" in response.content
+    assert b"Cancel run" not in response.content  # asked once is enough
 
 
 def test_a_training_run_is_cancelled_by_whoever_may_train(client, project):
@@ -93,6 +94,18 @@ def test_cancel_through_the_api(client, project):
     assert response.json()["error"] == "Cancelled by dana."
     assert again.status_code == 400
     assert "already ended" in again.json()["detail"]
+
+
+def test_cancel_through_the_api_reports_a_running_run_as_asked_to_stop(client, project):
+    run = queued(project)
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, heartbeat_at=timezone.now())
+    raw = api_token_create(user=member(project, "data_lead", "dana"), name="t")[1]
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
+
+    body = client.post(f"/api/runs/{run.pk}/cancel").json()
+
+    assert (body["status"], body["cancel_requested"]) == ("running", True)
+    assert client.get(f"/api/runs/{run.pk}").json()["cancel_requested"] is True
 
 
 def test_cancel_from_the_command_line(project):
