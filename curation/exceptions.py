@@ -53,3 +53,19 @@ class ImportFileError(AssayError):
             "option": self.option,
             "reason": self.reason,
         }
+
+
+class RunNotActive(AssayError):
+    """The run has already ended, so there is nothing to cancel."""
+
+
+class RunCancelled(BaseException):  # noqa: N818 - a signal like KeyboardInterrupt, not an error
+    """Raised at a run's next progress point after someone asked to cancel it.
+
+    A BaseException, like KeyboardInterrupt, so that a handler's ``except Exception``
+    cannot swallow it: it must unwind through the handler's data transaction (which rolls
+    back) up to `run_execute`, which records the run as cancelled."""
+
+    def __init__(self, cancelled_by: str) -> None:
+        super().__init__(f"Cancelled by {cancelled_by}.")
+        self.cancelled_by = cancelled_by

@@ -34,6 +34,7 @@ urlpatterns = [
     path("projects/<int:project_id>/quality/", include("curation.quality.urls")),
     path("runs/<int:run_id>/", runs.run_detail, name="run-detail"),
     path("runs/<int:run_id>/status/", runs.run_status, name="run-status"),
+    path("runs/<int:run_id>/cancel/", runs.run_cancel_view, name="run-cancel"),
     path("tokens/", tokens.token_list, name="token-list"),
     path("tokens/<int:token_id>/revoke/", tokens.token_revoke, name="token-revoke"),
     path("login/", auth_views.LoginView.as_view(), name="login"),

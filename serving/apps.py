@@ -10,6 +10,7 @@ class ServingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from curation.permissions import Action
         from curation.services.runs import register_run_kind
 
         register_run_kind(
@@ -17,4 +18,5 @@ class ServingConfig(AppConfig):
             handler="serving.services.deployments.deployment_start_run_handler",
             title="Deployment start",
             result_links="serving.views.pages.run_result_links",
+            action=Action.SERVE,
         )

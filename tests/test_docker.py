@@ -70,7 +70,8 @@ def test_compose_runs_every_part_of_the_platform_with_healthchecks_and_volumes(c
         assert services[name]["healthcheck"]["test"], name
     assert services["web"]["command"][:1] == ["gunicorn"]
     assert "readyz" in " ".join(services["web"]["healthcheck"]["test"])
-    assert services["worker"]["command"][2:5] == ["rqworker", "--job-class", "django_tasks_rq.Job"]
+    assert services["worker"]["command"][2:] == ["assay_worker", "--queues", "default,cpu-heavy"]
+    assert services["gpu-worker"]["command"][2:] == ["assay_worker", "--queues", "gpu"]
     assert services["gpu-worker"]["build"]["target"] == "gpu"
     gpu = services["gpu-worker"]["deploy"]["resources"]["reservations"]["devices"][0]
     assert gpu["capabilities"] == ["gpu"]
@@ -156,7 +157,7 @@ def test_the_commands_containers_run_exist_here(config):
     )
 
     assert result.returncode == 0, result.stderr
-    assert {"migrate", "assay_bootstrap", "rqworker", "serving_experiment"} <= manage_commands
+    assert {"migrate", "assay_bootstrap", "assay_worker", "serving_experiment"} <= manage_commands
     assert result.stdout.strip().splitlines()[-1] == "[]"
     assert commands["web"][:4] == [
         "gunicorn",

@@ -16,9 +16,17 @@ from curation.exceptions import RunAlreadyActive
 from curation.models import Run, RunStatus
 from curation.services.runs import run_enqueue
 from tests.factories import ProjectFactory
-from tests.worker_handlers import CRASH_KIND, ECHO_KIND
+from tests.worker_handlers import CRASH_KIND, ECHO_KIND, GPU_ECHO_KIND
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_ROUTES = {
+    "import": "default",
+    "lf_apply": "cpu-heavy",
+    "label_model_fit": "cpu-heavy",
+    "quality_check": "cpu-heavy",
+    "training": "gpu",
+    "deployment_start": "gpu",
+}
 
 # The worker is another process: it only sees committed rows, so no wrapping transaction.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,10 +35,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def database_backend(settings):
     """This process enqueues into the database task table (the test default runs inline)."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": settings.TASK_QUEUES}
+    }
 
 
-def run_db_worker() -> subprocess.CompletedProcess:
+def run_db_worker(queues: str = "*") -> subprocess.CompletedProcess:
     """``db_worker --batch`` in a subprocess, with the test handlers registered, on the
     database this test uses (a SQLite file, or the PostgreSQL test database)."""
     env = {
@@ -40,7 +50,8 @@ def run_db_worker() -> subprocess.CompletedProcess:
         "ASSAY_DATABASE_NAME": str(connection.settings_dict["NAME"]),
     }
     # System checks (URLs, templates) are `manage.py check`'s business, not the worker's.
-    command = ["db_worker", "--batch", "--no-startup-delay", "--no-reload", "--skip-checks"]
+    command = ["db_worker", "--batch", "--no-startup-delay", "--no-reload", "--skip-checks",
+               "--queue-name", queues]  # fmt: skip
     return subprocess.run(
         [sys.executable, "-m", "tests.worker_handlers", *command],
         cwd=REPO_ROOT,
@@ -133,3 +144,52 @@ def test_a_running_run_with_a_recent_heartbeat_still_blocks(database_backend, se
 
     running.refresh_from_db()
     assert running.status == RunStatus.RUNNING
+
+
+def test_runs_land_on_the_queue_their_kind_is_routed_to(database_backend, settings):
+    settings.RUN_QUEUES = {**settings.RUN_QUEUES, GPU_ECHO_KIND: "gpu"}
+    project = ProjectFactory()
+    on_default = run_enqueue(kind=ECHO_KIND, target=project, project=project)
+    on_gpu = run_enqueue(kind=GPU_ECHO_KIND, target=project, project=project)
+    gpu_worker = run_db_worker("gpu")
+
+    assert gpu_worker.returncode == 0, gpu_worker.stderr
+    on_default.refresh_from_db()
+    on_gpu.refresh_from_db()
+    assert (on_gpu.status, on_default.status) == (RunStatus.SUCCEEDED, RunStatus.QUEUED)
+    gpu_pid = on_gpu.result["pid"]
+
+    default_worker = run_db_worker("default")
+
+    assert default_worker.returncode == 0, default_worker.stderr
+    on_default.refresh_from_db()
+    assert on_default.status == RunStatus.SUCCEEDED
+    assert on_default.result["pid"] != gpu_pid  # another worker process
+    assert DBTaskResult.objects.get(id=on_gpu.task_id).queue_name == "gpu"
+    assert DBTaskResult.objects.get(id=on_default.task_id).queue_name == "default"
+
+
+def test_the_platform_s_run_kinds_are_routed_by_default(database_backend):
+    project = ProjectFactory()  # no worker runs here: the handlers are not called
+
+    runs = {
+        kind: run_enqueue(kind=kind, target=project, project=project) for kind in DEFAULT_ROUTES
+    }
+
+    queue_of = {
+        kind: DBTaskResult.objects.get(id=Run.objects.get(pk=run.pk).task_id).queue_name
+        for kind, run in runs.items()
+    }
+
+    assert queue_of == DEFAULT_ROUTES
+
+
+def test_assay_run_queues_overrides_the_routes(monkeypatch):
+    monkeypatch.setenv("ASSAY_RUN_QUEUES", '{"training": "big-gpu", "import": "cpu-heavy"}')
+    from curation.settings.base import run_queues_from_env
+
+    routes = run_queues_from_env()
+
+    assert routes["training"] == "big-gpu"
+    assert routes["import"] == "cpu-heavy"
+    assert routes["deployment_start"] == "gpu"

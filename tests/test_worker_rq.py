@@ -14,7 +14,7 @@ from django.conf import settings as django_settings
 from curation.models import Run, RunStatus
 from curation.services.runs import RUN_KINDS, RunKind, run_enqueue
 from tests.factories import ProjectFactory
-from tests.worker_handlers import CRASH_KIND, ECHO_KIND, TEST_HANDLERS
+from tests.worker_handlers import CRASH_KIND, ECHO_KIND, GPU_ECHO_KIND, TEST_HANDLERS
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -41,15 +41,20 @@ def rq_queue(settings, redis_url, monkeypatch):
     import django_rq
 
     settings.RQ_QUEUES = {
-        "default": {"URL": redis_url, "DB": TEST_REDIS_DB, "DEFAULT_TIMEOUT": 600}
+        name: {"URL": redis_url, "DB": TEST_REDIS_DB, "DEFAULT_TIMEOUT": 600}
+        for name in settings.TASK_QUEUES
     }
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": settings.TASK_QUEUES}
+    }
     for kind, dotted_path in TEST_HANDLERS.items():
         monkeypatch.setitem(RUN_KINDS, kind, RunKind(handler=dotted_path, title=kind))
-    queue = django_rq.get_queue("default")
-    queue.empty()
-    yield queue
-    queue.empty()
+    queues = [django_rq.get_queue(name) for name in settings.TASK_QUEUES]
+    for queue in queues:
+        queue.empty()
+    yield django_rq.get_queue("default")
+    for queue in queues:
+        queue.empty()
 
 
 def work_burst(queue) -> None:
@@ -84,3 +89,33 @@ def test_rq_worker_records_a_crash_on_the_run(rq_queue):
     assert run.status == RunStatus.FAILED
     assert "handler crashed on purpose" in run.error
     assert "Traceback" in run.log
+
+
+def test_runs_land_on_the_rq_queue_their_kind_is_routed_to(rq_queue, settings):
+    import django_rq
+
+    settings.RUN_QUEUES = {**settings.RUN_QUEUES, GPU_ECHO_KIND: "gpu"}
+    gpu_queue = django_rq.get_queue("gpu")
+    project = ProjectFactory()
+    on_default = run_enqueue(kind=ECHO_KIND, target=project, project=project)
+    on_gpu = run_enqueue(kind=GPU_ECHO_KIND, target=project, project=project)
+    real = {"lf_apply": "cpu-heavy", "quality_check": "cpu-heavy", "training": "gpu"}
+    for kind, queue in real.items():  # routed, then taken off: their handlers are not run here
+        task_id = Run.objects.get(
+            pk=run_enqueue(kind=kind, target=project, project=project).pk
+        ).task_id
+        assert task_id in django_rq.get_queue(queue).job_ids, kind
+        django_rq.get_queue(queue).remove(task_id)
+
+    work_burst(gpu_queue)  # the GPU machine's worker
+
+    on_default.refresh_from_db()
+    on_gpu.refresh_from_db()
+    assert (on_gpu.status, on_default.status) == (RunStatus.SUCCEEDED, RunStatus.QUEUED)
+
+    work_burst(rq_queue)  # the CPU machine's worker, on "default"
+
+    on_default.refresh_from_db()
+    assert on_default.status == RunStatus.SUCCEEDED
+    assert rq_queue.fetch_job(on_default.task_id).origin == "default"
+    assert gpu_queue.fetch_job(on_gpu.task_id).origin == "gpu"

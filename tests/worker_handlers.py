@@ -1,12 +1,17 @@
 """Run handlers used only by the worker tests, and an entry point that starts a management
 command (``db_worker``) with them registered, so a worker subprocess can execute them:
-``python -m tests.worker_handlers db_worker --batch``."""
+``python -m tests.worker_handlers db_worker --batch``.
+
+``ASSAY_TEST_PROGRESS_DELAY=SECONDS`` makes every progress report of that process wait, so
+a test can catch a run mid-way (and kill it) however fast the machine is."""
 
 import os
 import sys
 
 ECHO_KIND = "test_echo"
 CRASH_KIND = "test_crash"
+# The echo handler under a kind the queue tests route to the "gpu" queue.
+GPU_ECHO_KIND = "test_gpu_echo"
 
 
 def echo_handler(run, progress) -> dict:
@@ -24,6 +29,7 @@ def crash_handler(run, progress) -> dict:
 TEST_HANDLERS = {
     ECHO_KIND: f"{__name__}.echo_handler",
     CRASH_KIND: f"{__name__}.crash_handler",
+    GPU_ECHO_KIND: f"{__name__}.echo_handler",
 }
 
 
@@ -34,6 +40,20 @@ def register_test_handlers() -> None:
         register_run_kind(kind, handler=dotted_path, title=kind)
 
 
+def slow_down_progress(seconds: float) -> None:
+    import time
+
+    from curation.services.runs import RunProgress
+
+    publish = RunProgress.publish
+
+    def slow_publish(self, percent: float, message: str = "") -> None:
+        publish(self, percent, message)
+        time.sleep(seconds)
+
+    RunProgress.publish = slow_publish
+
+
 def main(argv: list[str]) -> None:
     import django
     from django.core.management import execute_from_command_line
@@ -41,6 +61,8 @@ def main(argv: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "curation.settings.test")
     django.setup()
     register_test_handlers()
+    if os.environ.get("ASSAY_TEST_PROGRESS_DELAY"):
+        slow_down_progress(float(os.environ["ASSAY_TEST_PROGRESS_DELAY"]))
     execute_from_command_line(["manage.py", *argv])
 
 

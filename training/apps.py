@@ -13,6 +13,7 @@ class TrainingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from curation.permissions import Action
         from curation.services.runs import register_run_kind
 
         register_run_kind(
@@ -20,4 +21,5 @@ class TrainingConfig(AppConfig):
             handler="training.services.training_run_handler",
             title="Training",
             result_links="training.views.run_result_links",
+            action=Action.TRAIN,
         )

@@ -120,6 +120,8 @@ class RunOut(Schema):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    # A cancel was asked for; the run stops at its next progress point.
+    cancel_requested: bool = False
 
 
 class VersionOut(Schema):

@@ -51,3 +51,23 @@ def run_for_user(user, run_id: int, action: Action = Action.VIEW) -> Run:
         return run
     project_for_user(user, run.project_id, action)
     return run
+
+
+def run_to_cancel_for_user(user, run_id: int) -> Run:
+    """A run the user may cancel: their role must allow what starting its kind needs
+    (`curation.services.runs.run_kind_action`); 404/403 as for viewing it."""
+    from curation.services.runs import run_kind_action
+
+    run = run_for_user(user, run_id)
+    if run.project is not None:
+        require(user, run.project, run_kind_action(run.kind))
+    return run
+
+
+def user_can_cancel_run(user, run: Run) -> bool:
+    from curation.permissions import user_can
+    from curation.services.runs import run_kind_action
+
+    if run.project is None:
+        return user.is_superuser or run.created_by_id == user.pk
+    return user_can(user, run.project, run_kind_action(run.kind))

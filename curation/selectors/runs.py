@@ -3,15 +3,17 @@
 from django.core.cache import cache
 
 from curation.models import Run
-from curation.services.runs import live_cache_key
+from curation.services.runs import live_cache_key, run_cancel_requested_by
 
 
 def run_live_state(run: Run) -> dict:
     """Status, progress and message as of now: the cache's live values while the run is
-    active (the row is written less often), else the row's final ones."""
+    active (the row is written less often), else the row's final ones; and who asked to
+    cancel it, while it has not stopped yet."""
     state = {"status": run.status, "progress": run.progress, "message": run.message}
     if run.is_active:
         state.update(cache.get(live_cache_key(run.pk)) or {})
+        state["cancel_requested_by"] = run_cancel_requested_by(run.pk)
     return state
 
 

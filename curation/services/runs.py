@@ -13,17 +13,20 @@ Liveness does not depend on either: while a handler runs, a `RunHeartbeat` threa
 the time to the cache every few seconds, outside the handler's data transaction (which
 may hold SQLite's write lock for an hour). The one-active-run guard takes a run as
 abandoned only when neither its row nor this heartbeat has moved for
-RUN_STALE_AFTER_SECONDS, so a live run blocks a second one however long it takes, and a
-run whose worker died is released.
+RUN_STALE_AFTER_SECONDS (60 s by default), so a live run blocks a second one however long
+it takes, and a run whose worker died is released within that minute; at once when the
+guard runs where it can see that the run's process is gone (`run_workers`).
+
+Cancelling a queued run ends it at once. A running run is asked through the cache (the
+row may sit behind the handler's write lock): its next `RunProgress.update` raises
+`RunCancelled`, which unwinds the handler's data transaction, so nothing partial stays.
 """
 
 import logging
-import threading
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from importlib import import_module
 from typing import Any, Protocol
 
@@ -34,9 +37,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from curation.exceptions import AssayError, RunAlreadyActive
+from curation.exceptions import AssayError, RunAlreadyActive, RunCancelled, RunNotActive
 from curation.models import Run, RunStatus
 from curation.models.runs import ACTIVE_RUN_STATUSES
+from curation.permissions import Action
+from curation.services.run_liveness import RunHeartbeat, run_is_abandoned, worker_identity
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +57,13 @@ class RunKind:
     - ``title``: how pages name the run ("Import", "Label model fit").
     - ``result_links``: ``links(run) -> [(text, url), ...]``, where a user goes once the run
       has finished (the data it made); empty when not given.
+    - ``action``: what a user's role must allow to start the run, and so to cancel it.
     """
 
     handler: str
     title: str
     result_links: str = ""
+    action: Action = Action.EDIT_DATA
 
 
 RUN_KINDS: dict[str, RunKind] = {
@@ -74,13 +81,29 @@ RUN_KINDS: dict[str, RunKind] = {
         handler="curation.services.exports.export_run_handler",
         title="Export",
         result_links="curation.views.runs.version_result_links",
+        action=Action.EXPORT,
     ),
 }
 
 
-def register_run_kind(kind: str, *, handler: str, title: str, result_links: str = "") -> None:
+def register_run_kind(
+    kind: str,
+    *,
+    handler: str,
+    title: str,
+    result_links: str = "",
+    action: Action = Action.EDIT_DATA,
+) -> None:
     """Other apps add their kinds here, from their AppConfig.ready()."""
-    RUN_KINDS[kind] = RunKind(handler=handler, title=title, result_links=result_links)
+    RUN_KINDS[kind] = RunKind(
+        handler=handler, title=title, result_links=result_links, action=action
+    )
+
+
+def run_kind_action(kind: str) -> Action:
+    """The action that starts (and cancels) runs of ``kind``."""
+    known = RUN_KINDS.get(kind)
+    return known.action if known else Action.EDIT_DATA
 
 
 def _import_path(dotted_path: str):
@@ -129,6 +152,15 @@ def live_cache_key(run_id: int) -> str:
     return f"assay:run:{run_id}:live"
 
 
+def cancel_cache_key(run_id: int) -> str:
+    return f"assay:run:{run_id}:cancel"
+
+
+def run_cancel_requested_by(run_id: int) -> str | None:
+    """Who asked to cancel the run, while the request waits for its next progress point."""
+    return cache.get(cancel_cache_key(run_id))
+
+
 class RunProgress:
     """Reports a run's progress to the cache, the run row and any listeners (a CLI bar)."""
 
@@ -141,6 +173,13 @@ class RunProgress:
         self._pending_log: list[str] = []
 
     def update(self, percent: float, message: str = "") -> None:
+        """Publish progress; raises `RunCancelled` when someone asked to cancel the run."""
+        cancelled_by = run_cancel_requested_by(self.run.pk)
+        if cancelled_by is not None:
+            raise RunCancelled(cancelled_by)
+        self.publish(percent, message)
+
+    def publish(self, percent: float, message: str = "") -> None:
         percent = max(0.0, min(100.0, percent))
         self.run.progress = int(percent)
         if message:
@@ -183,73 +222,21 @@ class RunProgress:
         )
 
 
-def _stale_after_seconds() -> float:
-    return float(getattr(settings, "RUN_STALE_AFTER_SECONDS", 15 * 60))
-
-
-def heartbeat_cache_key(run_id: int) -> str:
-    return f"assay:run:{run_id}:heartbeat"
-
-
-class RunHeartbeat:
-    """Tells the cache, from a thread of its own, that a run's worker is alive.
-
-    The handler's data transaction cannot carry this: its row writes stay invisible until
-    commit, and on SQLite another connection cannot write while it holds the lock. The
-    thread beats four times per stale limit (at most every 30 s) until the run ends; it
-    dies with the worker's process, which is what lets a dead run be released."""
-
-    def __init__(self, run_id: int) -> None:
-        self.key = heartbeat_cache_key(run_id)
-        self.interval = min(30.0, max(0.05, _stale_after_seconds() / 4))
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._beat_until_stopped, daemon=True)
-
-    def __enter__(self) -> "RunHeartbeat":
-        self.beat()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._stopped.set()
-        self._thread.join()
-        cache.delete(self.key)
-
-    def beat(self) -> None:
-        cache.set(self.key, time.time(), timeout=int(_stale_after_seconds() * 2) + 60)
-
-    def _beat_until_stopped(self) -> None:
-        while not self._stopped.wait(self.interval):
-            try:
-                self.beat()
-            except Exception:  # noqa: BLE001 - a cache hiccup must not kill the beat
-                logger.warning("run heartbeat %s could not be written", self.key, exc_info=True)
-
-
-def run_is_beating(run_id: int) -> bool:
-    """Whether the run's heartbeat thread wrote within the stale limit."""
-    last = cache.get(heartbeat_cache_key(run_id))
-    return last is not None and time.time() - last < _stale_after_seconds()
-
-
 def _fail_stale_runs(kind: str, target_type: ContentType, target_id: int) -> None:
-    """A run whose worker died keeps its status forever; after RUN_STALE_AFTER without a
-    heartbeat (neither on its row nor from its heartbeat thread) it is marked failed so it
-    no longer blocks new runs."""
-    cutoff = timezone.now() - timedelta(seconds=_stale_after_seconds())
-    silent = Run.objects.filter(
-        kind=kind,
-        target_type=target_type,
-        target_id=target_id,
-        status=RunStatus.RUNNING,
-        heartbeat_at__lt=cutoff,
-    ).values_list("pk", flat=True)
-    dead = [pk for pk in silent if not run_is_beating(pk)]
-    Run.objects.filter(pk__in=dead, status=RunStatus.RUNNING, heartbeat_at__lt=cutoff).update(
+    """A run whose worker died keeps its status forever; once abandoned (see
+    `run_is_abandoned`) it is marked failed so it no longer blocks new runs."""
+    running = Run.objects.filter(
+        kind=kind, target_type=target_type, target_id=target_id, status=RunStatus.RUNNING
+    ).only("pk", "worker", "heartbeat_at")
+    dead = [run.pk for run in running if run_is_abandoned(run)]
+    if not dead:
+        return
+    Run.objects.filter(pk__in=dead, status=RunStatus.RUNNING).update(
         status=RunStatus.FAILED,
         error="The worker stopped reporting progress; the run was abandoned.",
         finished_at=timezone.now(),
     )
+    logger.warning("runs %s were abandoned by their workers; marked failed", dead)
 
 
 def run_create(
@@ -302,22 +289,36 @@ def run_enqueue(
     run = run_create(
         kind=kind, target=target, project=project, params=params, created_by=created_by
     )
-    transaction.on_commit(lambda: _enqueue(run.pk))
+    transaction.on_commit(lambda: _enqueue(run.pk, kind))
     return run
 
 
-def _enqueue(run_id: int) -> None:
+def run_queue_name(kind: str) -> str:
+    """The task queue runs of ``kind`` go to (RUN_QUEUES; "default" when not routed)."""
+    return getattr(settings, "RUN_QUEUES", {}).get(kind, "default")
+
+
+def _enqueue(run_id: int, kind: str) -> None:
     from curation.tasks import run_execute_task
 
-    result = run_execute_task.enqueue(run_id)
+    queue = run_queue_name(kind)
+    known = run_execute_task.get_backend().queues
+    if known and queue not in known:
+        # A TASKS setting written by hand without the routed queue: run it, where it can.
+        logger.warning("queue %r is not in TASKS; run %s goes to 'default'", queue, run_id)
+        queue = "default"
+    result = run_execute_task.using(queue_name=queue).enqueue(run_id)
     Run.objects.filter(pk=run_id, task_id="").update(task_id=str(result.id))
 
 
 def run_execute(run_id: int, *, listeners: tuple[ProgressListener, ...] = ()) -> Run:
     """Do a queued run's work and record how it ended. A run that is not queued any more
-    (delivered twice, or already taken) is left alone."""
+    (delivered twice, already taken, or cancelled) is left alone."""
     started = Run.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
-        status=RunStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
+        status=RunStatus.RUNNING,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        worker=worker_identity(),
     )
     run = Run.objects.get(pk=run_id)
     if not started:
@@ -326,7 +327,14 @@ def run_execute(run_id: int, *, listeners: tuple[ProgressListener, ...] = ()) ->
     progress = RunProgress(run, listeners=listeners)
     try:
         with RunHeartbeat(run.pk):
+            # A cancel that found the run queued but could not write its row ends it here.
+            cancelled_by = run_cancel_requested_by(run.pk)
+            if cancelled_by is not None:
+                raise RunCancelled(cancelled_by)
             result = _handler_for(run.kind)(run, progress)
+    except RunCancelled as cancel:
+        _finish(run, progress, RunStatus.CANCELLED, error=str(cancel))
+        logger.info("run %s cancelled by %s", run_id, cancel.cancelled_by)
     except AssayError as exc:
         _finish(run, progress, RunStatus.FAILED, error=str(exc), details=_details(exc))
     except Exception as exc:  # noqa: BLE001 - any crash must end the run as failed, not hang it
@@ -335,7 +343,8 @@ def run_execute(run_id: int, *, listeners: tuple[ProgressListener, ...] = ()) ->
         logger.exception("run %s crashed", run_id)
     else:
         run.result = result or {}
-        progress.update(100, run.message or "Done")
+        # publish, not update: the work is committed, a late cancel no longer applies.
+        progress.publish(100, run.message or "Done")
         _finish(run, progress, RunStatus.SUCCEEDED)
     return run
 
@@ -355,4 +364,24 @@ def _finish(run: Run, progress: RunProgress, status: str, *, error: str = "", de
     Run.objects.filter(pk=run.pk).update(
         status=run.status, error=run.error, result=run.result, finished_at=run.finished_at
     )
-    cache.delete(live_cache_key(run.pk))
+    cache.delete_many([live_cache_key(run.pk), cancel_cache_key(run.pk)])
+
+
+def run_cancel(*, run: Run, cancelled_by=None) -> Run:
+    """Cancel a queued or running run. A queued run (or a running one whose worker is
+    dead) ends cancelled at once; a live running run is asked to stop, and does at its
+    next progress point, rolling its data transaction back. Raises `RunNotActive` for a
+    run that has already ended. Callers check `run_kind_action` first."""
+    run.refresh_from_db()
+    if not run.is_active:
+        raise RunNotActive(f"Run #{run.pk} has already ended ({run.status}); nothing to cancel.")
+    name = cancelled_by.get_username() if cancelled_by is not None else "the system"
+    # The worker reads the request from the cache, which holds even when the row below is
+    # not written: the worker took the queued run meanwhile, or holds SQLite's write lock.
+    cache.set(cancel_cache_key(run.pk), name, timeout=7 * 24 * 3600)
+    if run.status == RunStatus.QUEUED or run_is_abandoned(run):
+        Run.objects.filter(pk=run.pk, status=run.status).update(
+            status=RunStatus.CANCELLED, error=f"Cancelled by {name}.", finished_at=timezone.now()
+        )
+    run.refresh_from_db()
+    return run

@@ -8,6 +8,8 @@ Environment variables (all optional in dev):
   to point a ``db_worker`` subprocess at the test database
 - ``SECRET_KEY``      required outside dev
 - ``ASSAY_TASK_BACKEND``  ``database`` (default, django-tasks-db) or ``rq`` (Redis)
+- ``ASSAY_RUN_QUEUES``  JSON object routing run kinds to task queues over the defaults
+  (``{"training": "gpu"}``; see RUN_QUEUES)
 - ``REDIS_URL``       Redis for the RQ backend and the cache (``redis://127.0.0.1:6379/0``)
 - ``HF_HUB_OFFLINE``  honoured as given; defaults to ``1`` because models come from local paths
 - ``ASSAY_HOST`` / ``ASSAY_PORT``  where ``assay_serve`` binds the web server (``127.0.0.1:8000``)
@@ -158,23 +160,62 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
+
+def run_queues_from_env() -> dict[str, str]:
+    """ASSAY_RUN_QUEUES, a JSON object of run kind -> queue, over the defaults."""
+    raw = os.environ.get("ASSAY_RUN_QUEUES", "").strip() or "{}"
+    try:
+        overrides = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ImproperlyConfigured(f"ASSAY_RUN_QUEUES is not valid JSON: {exc}") from exc
+    if not isinstance(overrides, dict) or not all(
+        isinstance(queue, str) and queue for queue in overrides.values()
+    ):
+        raise ImproperlyConfigured(
+            'ASSAY_RUN_QUEUES must map run kinds to queue names, e.g. {"training": "gpu"}'
+        )
+    return {**DEFAULT_RUN_QUEUES, **overrides}
+
+
+# The task queue each kind of run is sent to; a kind not listed goes to "default". Workers
+# take queues by name (`assay_worker --queues`), so CPU-heavy work and GPU work run on the
+# machines meant for them. Every backend knows every queue named here.
+DEFAULT_RUN_QUEUES = {
+    "lf_apply": "cpu-heavy",
+    "label_model_fit": "cpu-heavy",
+    "quality_check": "cpu-heavy",
+    "training": "gpu",
+    "deployment_start": "gpu",
+}
+RUN_QUEUES = run_queues_from_env()
+TASK_QUEUES = sorted({"default", *RUN_QUEUES.values()})
+
 TASK_BACKEND = os.environ.get("ASSAY_TASK_BACKEND", "database")
 if TASK_BACKEND == "database":
-    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
 elif TASK_BACKEND == "rq":
     INSTALLED_APPS.append("django_rq")
-    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
-    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 24 * 3600}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES}}
+    RQ_QUEUES = {queue: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 24 * 3600} for queue in TASK_QUEUES}
 elif TASK_BACKEND == "immediate":
-    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": TASK_QUEUES,
+        }
+    }
 else:
     raise ImproperlyConfigured(
         f"ASSAY_TASK_BACKEND={TASK_BACKEND!r}: expected 'database', 'rq' or 'immediate'"
     )
 
 # A running run whose worker has not reported for this long is taken as abandoned (its
-# worker died) and no longer blocks a new run of the same kind on the same object.
-RUN_STALE_AFTER_SECONDS = int(os.environ.get("ASSAY_RUN_STALE_AFTER_SECONDS", 15 * 60))
+# worker died) and no longer blocks a new run of the same kind on the same object. The
+# heartbeat thread beats four times per limit (every 15 s at 60 s), outside the handler's
+# transaction, so a live run is never mistaken for a dead one however long it works; a
+# run whose process is seen to be gone (same machine) is released at once. Raise it only
+# for a cache (the heartbeat's channel) that can stall for most of a minute.
+RUN_STALE_AFTER_SECONDS = int(os.environ.get("ASSAY_RUN_STALE_AFTER_SECONDS", 60))
 
 # Signs the version attestations kept in the audit log (curation/services/versions/
 # attestation.py). It must live outside the database; empty: SECRET_KEY signs. Changing it

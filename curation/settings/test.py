@@ -11,7 +11,12 @@ STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
 if "ASSAY_TASK_BACKEND" not in os.environ:
-    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": TASK_QUEUES,  # noqa: F405
+        }
+    }
 
 # One test database per pytest process, so two suites running side by side (two engineers,
 # or a suite beside a benchmark) never destroy each other's database. ASSAY_TEST_DB_NAME fixes

@@ -68,6 +68,8 @@ PAGES: dict[str, Route] = {
     "version-audit": Route(Action.VIEW),
     "run-detail": Route(Action.VIEW),
     "run-status": Route(Action.VIEW),
+    # Cancel needs what starting the run's kind needs; the world's run is a (finished) import.
+    "run-cancel": Route(Action.EDIT_DATA, "POST"),
     "token-list": Route(USER),
     "token-revoke": Route(USER, "POST"),
     "login": Route(PUBLIC),
@@ -156,6 +158,7 @@ API: dict[tuple[str, str], Route] = {
     ("GET", "/api/projects/{project_id}/examples"): Route(Action.VIEW),
     ("POST", "/api/projects/{project_id}/imports"): Route(Action.EDIT_DATA, body={"file": True}),
     ("GET", "/api/runs/{run_id}"): Route(Action.VIEW),
+    ("POST", "/api/runs/{run_id}/cancel"): Route(Action.EDIT_DATA),
     ("GET", "/api/projects/{project_id}/versions"): Route(Action.VIEW),
     ("POST", "/api/projects/{project_id}/versions"): Route(Action.EDIT_DATA),
     ("GET", "/api/versions/{version_id}"): Route(Action.VIEW),

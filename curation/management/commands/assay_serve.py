@@ -44,13 +44,14 @@ class ServedProcess:
     restartable: bool = True
 
 
-def worker_argv(task_backend: str) -> list[str] | None:
-    """The worker command for the configured task backend (None: tasks run inline)."""
+def worker_argv(task_backend: str, queues: list[str] | None = None) -> list[str] | None:
+    """The worker command for the configured task backend, taking ``queues`` (default:
+    every queue runs are routed to, TASK_QUEUES); None when tasks run inline."""
+    queues = sorted(queues or settings.TASK_QUEUES)
     if task_backend == "database":
         # No autoreloader: it would run the worker as a grandchild our signals never reach.
-        return ["db_worker", "--no-reload"]
+        return ["db_worker", "--no-reload", "--queue-name", ",".join(queues)]
     if task_backend == "rq":
-        queues = sorted(settings.TASKS["default"].get("QUEUES", ["default"]))
         return ["rqworker", "--job-class", "django_tasks_rq.Job", *queues]
     return None
 
