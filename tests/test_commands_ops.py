@@ -293,11 +293,26 @@ def test_serve_runs_web_and_worker_until_interrupted():
     assert not answers_http(port)
 
 
-def test_serve_in_production_exits_with_an_error_naming_the_worker_when_it_dies(tmp_path):
+@pytest.fixture
+def empty_database(transactional_db, tmp_path):
+    """A database without tables: an SQLite file, or a new PostgreSQL database (a name that
+    does not exist would stop the web server too, not only the worker)."""
+    if connection.vendor != "postgresql":
+        yield str(tmp_path / "empty.sqlite3")
+        return
+    name = f"assay_empty_{os.getpid()}"
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    yield name
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_serve_in_production_exits_with_an_error_naming_the_worker_when_it_dies(empty_database):
     # An empty database: the web server starts, the worker fails on its missing table; with
     # restarts off (production) that death stops everything at once.
-    database = str(tmp_path / "empty.sqlite3")
-    serve = start_serve(free_port(), database, ASSAY_SERVE_RESTART="false")
+    serve = start_serve(free_port(), empty_database, ASSAY_SERVE_RESTART="false")
     output, _ = serve.communicate(timeout=60)
 
     assert serve.returncode == 1, output
