@@ -236,16 +236,20 @@ def live_quality_item_label(
 
 
 def live_quality_refresh(*, project: Project, client=None) -> dict:
-    """The tick's step, once the project has a review project: top up every active
-    deployment's sample, push it, pull the labels. A Label Studio failure is reported,
-    never raised (monitoring and triggers must go on)."""
-    if not loop_policy(project).live_quality_ls_project_id:
+    """The tick's step, once the project uses live quality (a review project, or items
+    still to send): top up every active deployment's sample, send what has no task yet,
+    pull the labels. A Label Studio failure is reported, never raised (monitoring and
+    triggers must go on)."""
+    unsent = LiveQualityItem.objects.filter(sample__project=project, ls_task_id__isnull=True)
+    if not loop_policy(project).live_quality_ls_project_id and not unsent.exists():
         return {}
     report: dict = {"pushed": 0}
     try:
-        for deployment in Deployment.objects.filter(project=project,
-                                                    status=Deployment.Status.ACTIVE):  # fmt: skip
-            sample = live_quality_sample_draw(deployment=deployment)
+        active = Deployment.objects.filter(project=project, status=Deployment.Status.ACTIVE)
+        for deployment in active:
+            live_quality_sample_draw(deployment=deployment)
+        waiting = LiveQualitySample.objects.filter(pk__in=unsent.values("sample_id"))
+        for sample in waiting.order_by("pk"):
             report["pushed"] += live_quality_push(sample=sample, client=client)
         report["pull"] = live_quality_pull(project=project, client=client)
     except AssayError as exc:

@@ -240,3 +240,56 @@ def test_the_sample_goes_to_label_studio_prefilled_and_its_labels_come_back(
     (week,) = live_quality_weeks(champion)
     assert (week["n"], week["sampled"]) == (2, 3)
     assert week["accuracy"]["value"] == pytest.approx(0.5)
+
+
+# -- the page and the API -----------------------------------------------------------------
+
+
+def _labelled_weeks(champion) -> None:
+    for n in range(10):
+        _log(champion, n, MONDAY, label="spam" if n < 8 else "ham")
+        _log(champion, 100 + n, MONDAY + timedelta(days=7), label="ham")
+    live_quality_sample_draw(deployment=champion, size=50)
+    for item in LiveQualityItem.objects.all():
+        live_quality_item_label(item=item, label="spam", by="annotator@assay.local")
+
+
+@pytest.mark.django_db
+def test_the_monitoring_page_shows_live_quality_per_week_with_its_band(served, client):
+    from tests.factories import UserFactory
+
+    _labelled_weeks(served["champion"])
+    client.force_login(UserFactory(is_superuser=True))
+
+    html = client.get(f"/projects/{served['project'].pk}/loop/").content.decode()
+
+    assert 'id="live-quality"' in html and 'data-deployment="lq-champion"' in html
+    assert 'data-week="2026-W45"' in html and 'data-week="2026-W46"' in html
+    assert ">0.800<" in html and ">0.000<" in html  # accuracy of each week
+    assert 'data-chart="live-quality"' in html and 'data-band="accuracy"' in html
+    assert 'id="draw-live-quality"' in html
+
+
+@pytest.mark.django_db
+def test_the_api_gives_the_weeks_and_refuses_a_bad_sample_size(served, client):
+    from curation.services.api_tokens import api_token_create
+    from tests.factories import UserFactory
+
+    _labelled_weeks(served["champion"])
+    _token, key = api_token_create(user=UserFactory(is_superuser=True), name="lq")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    base = f"/api/projects/{served['project'].pk}/loop"
+
+    (row,) = client.get(f"{base}/live-quality", **headers).json()
+    before = LiveQualityItem.objects.count()
+    bad = client.post(f"{base}/live-quality/samples", {"deployment": "lq-champion", "size": 0},
+                      content_type="application/json", **headers)  # fmt: skip
+    policy = client.patch(f"{base}/policy", {"live_quality_sample_size": 20_000},
+                          content_type="application/json", **headers)  # fmt: skip
+
+    assert row["deployment"] == "lq-champion" and row["metric"] == "accuracy"
+    assert [w["accuracy"]["value"] for w in row["weeks"]] == [pytest.approx(0.8), 0.0]
+    assert bad.status_code == 400 and "live_quality_sample_size" in bad.json()["detail"]
+    assert policy.status_code == 400 and "live_quality_sample_size" in policy.json()["detail"]
+    assert LiveQualityItem.objects.count() == before
+    assert LiveQualitySample.objects.count() == 1
