@@ -17,3 +17,12 @@ def test_the_prize_family_is_held_out_of_training_and_arrives_with_the_shift(sha
     streamed = {text for name in ("calm", "shifted", "after") for text, _ in slices[name]}
     assert not streamed & {text for text, _ in slices["train"]}
     assert load_slices(shared_data, seed=0)["shifted"] == slices["shifted"]  # seeded
+
+
+def test_the_youtube_shift_streams_comment_spam_never_trained_on(shared_data):
+    slices = load_slices(shared_data, seed=0, shift="youtube")
+    train = {text for text, _ in slices["train"]}
+    shifted_spam = [text for text, label in slices["shifted"] if label == "spam"]
+
+    assert len(shifted_spam) == 120 and not train & set(shifted_spam)
+    assert sum(label == "spam" for _, label in slices["train"]) == 400
