@@ -33,6 +33,7 @@ class PolicyIn(InputSchema):
     budget: float | None = None
     budget_warn_share: float | None = None
     challenger_share: float | None = None
+    live_quality_sample_size: int | None = None
 
 
 class PolicyOut(Schema):
@@ -46,6 +47,7 @@ class PolicyOut(Schema):
     budget: float | None
     budget_warn_share: float
     challenger_share: float
+    live_quality_sample_size: int
 
 
 def _policy_out(project) -> dict:
@@ -328,3 +330,66 @@ def feedback_reject(request, project_id: int, feedback_id: int, payload: Feedbac
     project = project_for_user(request.auth, project_id, Action.ANNOTATE)
     return feedback_example_reject(example=_feedback(project, feedback_id), user=request.auth,
                                    note=payload.note)  # fmt: skip
+
+
+# -- live quality --------------------------------------------------------------------------
+
+
+class LiveQualityDrawIn(InputSchema):
+    deployment: str
+    size: int | None = None
+    seed: int = 0
+
+
+class LiveQualitySampleOut(Schema):
+    id: int | None
+    deployment: str
+    size: int
+    strata: dict
+    items: int
+    sent_to_label_studio: int
+
+
+@router.get("/projects/{project_id}/loop/live-quality", response=list[dict])
+def live_quality_list(request, project_id: int, deployment: str = ""):
+    """Live quality per deployment and ISO week: ``n`` labelled answers of ``sampled``,
+    accuracy and macro-F1 (classification) or ROUGE-L ×100 (generation), each
+    ``{value, low, high}`` (95% bootstrap interval); ``deployment`` (a name) narrows it."""
+    from loop.selectors.live_quality import live_quality_for_project
+
+    project = project_for_user(request.auth, project_id, Action.VIEW)
+    rows = live_quality_for_project(project)
+    return [{"deployment": r["deployment"].name, "deployment_id": r["deployment"].pk,
+             "metric": r["metric"], "weeks": r["weeks"]}
+            for r in rows if not deployment or r["deployment"].name == deployment]  # fmt: skip
+
+
+@router.post(
+    "/projects/{project_id}/loop/live-quality/samples",
+    response={201: LiveQualitySampleOut, **ERRORS},
+)
+def live_quality_draw(request, project_id: int, payload: LiveQualityDrawIn):
+    """Draw a stratified sample (``size`` per variant and week, default the policy's) and
+    send it to Label Studio. A size out of range is a 400 naming it; nothing is drawn."""
+    from loop.services.live_quality import live_quality_push, live_quality_sample_draw
+
+    project = project_for_user(request.auth, project_id, Action.SERVE)
+    deployment = project.deployments.filter(name=payload.deployment).first()
+    if deployment is None:
+        raise AssayError(f"No deployment '{payload.deployment}' in {project.name}.")
+    sample = live_quality_sample_draw(deployment=deployment, size=payload.size,
+                                      seed=payload.seed, user=request.auth)  # fmt: skip
+    pushed = live_quality_push(sample=sample)
+    return Status(201, {"id": sample.pk, "deployment": deployment.name, "size": sample.size,
+                        "strata": sample.strata,
+                        "items": sample.items.count() if sample.pk else 0,
+                        "sent_to_label_studio": pushed})  # fmt: skip
+
+
+@router.post("/projects/{project_id}/loop/live-quality/pull", response={200: dict, **ERRORS})
+def live_quality_pull(request, project_id: int):
+    """Read the labels people gave in Label Studio; returns the counts."""
+    from loop.services.live_quality import live_quality_pull as pull
+
+    project = project_for_user(request.auth, project_id, Action.SERVE)
+    return pull(project=project)

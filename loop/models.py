@@ -1,6 +1,7 @@
 """Loop: per-project policy (alert thresholds, webhook, budget), alerts raised by
-monitoring, retraining triggers, and retraining cycles (trigger → version → run →
-deployment → experiment → verdict)."""
+monitoring, retraining triggers, retraining cycles (trigger → version → run →
+deployment → experiment → verdict), and live-quality samples of logged requests labelled
+by people."""
 
 from django.conf import settings
 from django.db import models
@@ -32,6 +33,13 @@ class LoopPolicy(models.Model):
     )
     challenger_share = models.FloatField(
         default=0.1, help_text="Share of traffic a proposed challenger experiment starts with."
+    )
+    live_quality_sample_size = models.PositiveIntegerField(
+        default=30,
+        help_text="Logged requests drawn per variant and ISO week for human labelling.",
+    )
+    live_quality_ls_project_id = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The Label Studio project live-quality samples go to."
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -181,3 +189,75 @@ class MonitoringSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"snapshot of {self.deployment_id} from {self.window_start:%Y-%m-%d %H:%M}"
+
+
+class LiveQualitySample(models.Model):
+    """One stratified draw of a deployment's logged requests for human labelling: up to
+    ``size`` requests per variant and ISO week that no earlier draw took. ``strata`` maps
+    ``"<variant>|<week>"`` to how many requests this draw took there."""
+
+    project = models.ForeignKey("curation.Project", on_delete=models.CASCADE, related_name="+")
+    deployment = models.ForeignKey(
+        "serving.Deployment", on_delete=models.CASCADE, related_name="live_quality_samples"
+    )
+    size = models.PositiveIntegerField()
+    seed = models.IntegerField(default=0)
+    strata = models.JSONField(default=dict, blank=True)
+    ls_project_id = models.PositiveIntegerField(null=True, blank=True)
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"live-quality sample {self.pk} of {self.deployment_id}"
+
+
+class LiveQualityItem(models.Model):
+    """One input of a sampled request, with the model's answer and, once a person has
+    labelled it, the gold: the right class, or for generation the reference (``verdict``
+    keeps the annotator's accept / reject; a rejected answer without a reference scores
+    0)."""
+
+    sample = models.ForeignKey(LiveQualitySample, on_delete=models.CASCADE, related_name="items")
+    deployment = models.ForeignKey(
+        "serving.Deployment", on_delete=models.CASCADE, related_name="live_quality_items"
+    )
+    # The label outlives the request log's retention: input and answer are copied here.
+    request = models.ForeignKey(
+        "serving.RequestLog", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    input_index = models.PositiveIntegerField(default=0)
+    variant = models.CharField(max_length=120, help_text="The experiment variant, or 'direct'.")
+    week = models.CharField(max_length=8, help_text="ISO week of the request, e.g. 2026-W48.")
+    input_text = models.TextField()
+    output = models.TextField(blank=True)
+    ls_task_id = models.PositiveIntegerField(null=True, blank=True)
+    gold = models.TextField(blank=True)
+    verdict = models.CharField(max_length=20, blank=True)
+    labelled_by = models.CharField(max_length=200, blank=True)
+    labelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sample", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "input_index"], name="live_quality_item_once_per_input"
+            )
+        ]
+        indexes = [models.Index(fields=["deployment", "week"])]
+
+    def __str__(self) -> str:
+        return f"live-quality item {self.pk} ({self.week})"
+
+    @property
+    def external_id(self) -> str:
+        return f"live-quality-{self.pk}"
+
+    @property
+    def is_labelled(self) -> bool:
+        return self.labelled_at is not None

@@ -7,6 +7,7 @@ prefix = "projects/<int:project_id>/loop/"
 urlpatterns = [
     path(prefix, pages.monitoring, name="loop-monitoring"),
     path(f"{prefix}policy/", pages.policy_update, name="loop-policy"),
+    path(f"{prefix}live-quality/", pages.live_quality, name="loop-live-quality"),
     path(f"{prefix}feedback/", pages.feedback_queue, name="loop-feedback"),
     path(f"{prefix}feedback/push/", pages.feedback_push, name="loop-feedback-push"),
     path(

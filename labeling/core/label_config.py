@@ -131,6 +131,19 @@ def classification_result(label: str, *, to_name: str) -> list[dict]:
     ]
 
 
+def correction_result(text: str, *, to_name: str) -> list[dict]:
+    """The result of writing ``text`` in the generation interface's corrected-response
+    area (to pre-fill a reference with the model's answer)."""
+    return [
+        {
+            "from_name": CORRECTION_CONTROL,
+            "to_name": to_name,
+            "type": "textarea",
+            "value": {"text": [text]},
+        }
+    ]
+
+
 def prediction_result(*, task_type: str, fields: list[str], value: str) -> list[dict] | None:
     """The result a pre-annotation of ``value`` shows in the generated interface, or None
     when the interface cannot show it (a generation label other than accept/reject)."""

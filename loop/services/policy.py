@@ -25,6 +25,7 @@ NUMBERS: dict[str, tuple[float, float, bool]] = {
     "feedback_batch_size": (1, 100_000, True),
     "budget_warn_share": (0.0, 1.0, False),
     "challenger_share": (0.01, 0.5, False),
+    "live_quality_sample_size": (1, 10_000, True),
 }
 BUDGET_FIELDS = ("budget", "budget_warn_share")
 FIELDS = ("alert_thresholds", "webhook_url", "budget", *NUMBERS)

@@ -1,6 +1,7 @@
 """The periodic job: for every project with loop work, push pending feedback to Label
-Studio, apply pulled reviews, measure active deployments, evaluate triggers and advance
-open retraining cycles. `loop_tick` (command) and the task call the same function."""
+Studio, apply pulled reviews, measure active deployments, evaluate triggers, advance
+open retraining cycles, and (once the project uses it) top up, send and pull the
+live-quality sample. `loop_tick` (command) and the task call the same function."""
 
 from django.db.models import Q
 
@@ -12,6 +13,7 @@ from serving.models import Deployment
 def loop_tick(*, project: Project, push_feedback: bool = True) -> dict:
     from loop.services.cycles import retraining_cycle_advance
     from loop.services.feedback import feedback_push_pending, feedback_reviews_apply
+    from loop.services.live_quality import live_quality_refresh
     from loop.services.monitoring import monitoring_snapshot_compute
     from loop.services.triggers import triggers_evaluate
 
@@ -28,6 +30,7 @@ def loop_tick(*, project: Project, push_feedback: bool = True) -> dict:
         status__in=(RetrainingCycle.Status.AWAITING_APPROVAL, RetrainingCycle.Status.TRAINING)
     )
     report["cycles"] = {c.pk: retraining_cycle_advance(cycle=c).status for c in open_cycles}
+    report["live_quality"] = live_quality_refresh(project=project)
     return report
 
 

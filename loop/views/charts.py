@@ -59,3 +59,28 @@ def window_chart(title: str, names: tuple, windows: list[dict], thresholds: dict
 def deployment_charts(windows: list[dict], thresholds: dict) -> list[dict]:
     charts = (window_chart(title, names, windows, thresholds) for title, names in GROUPS)
     return [chart for chart in charts if chart]
+
+
+def live_quality_chart(weeks: list[dict], metric: str) -> dict | None:
+    """The live metric over ISO weeks (oldest left) with its 95% interval as a band;
+    weeks without a labelled answer are left out. Accuracy is drawn on 0-1, ROUGE-L on
+    0-100."""
+    shown = [w for w in weeks if w.get(metric)]
+    if not shown:
+        return None
+    y_max = 1.0 if metric == "accuracy" else 100.0
+    count = len(shown)
+    points = [(_x(i, count), _y(w[metric]["value"], y_max)) for i, w in enumerate(shown)]
+    upper = [(_x(i, count), _y(w[metric]["high"], y_max)) for i, w in enumerate(shown)]
+    lower = [(_x(i, count), _y(w[metric]["low"], y_max)) for i, w in enumerate(shown)]
+    if count == 1:  # a band needs width: a short bar around the single week
+        upper = [(x - 12, y) for x, y in upper] + [(x + 12, y) for x, y in upper]
+        lower = [(x - 12, y) for x, y in lower] + [(x + 12, y) for x, y in lower]
+    band = upper + lower[::-1]
+    return {
+        "title": "Live accuracy" if metric == "accuracy" else "Live ROUGE-L",
+        "metric": metric, "width": WIDTH, "height": HEIGHT, "y_max": y_max,
+        "points": " ".join(f"{x},{y}" for x, y in points), "dots": points,
+        "band": " ".join(f"{x},{y}" for x, y in band),
+        "weeks": [w["week"] for w in shown],
+    }  # fmt: skip

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from curation.exceptions import AssayError
@@ -19,6 +20,7 @@ from loop.core import drift
 from loop.models import RetrainingCycle, RetrainingTrigger
 from loop.selectors.costs import project_cost_summary
 from loop.selectors.cycles import cycle_lineage, cycles_for_project
+from loop.selectors.live_quality import live_quality_for_project
 from loop.selectors.monitoring import (
     alerts_for_project,
     snapshot_values,
@@ -26,7 +28,7 @@ from loop.selectors.monitoring import (
     thresholds_in_force,
 )
 from loop.selectors.policy import loop_policy
-from loop.views.charts import deployment_charts
+from loop.views.charts import deployment_charts, live_quality_chart
 from loop.views.forms import policy_values, trigger_values
 
 FEEDBACK_QUEUE_SIZE = 25
@@ -69,6 +71,11 @@ def monitoring(request: HttpRequest, project_id: int) -> HttpResponse:
         "rows": rows,
         "threshold_rows": _threshold_rows(policy, thresholds),
         "alerts": alerts_for_project(project),
+        "live_quality": [
+            {**row, "chart": live_quality_chart(row["weeks"], row["metric"])}
+            for row in live_quality_for_project(project)
+        ],  # fmt: skip
+        "deployments": project.deployments.filter(status="active").order_by("name"),
         "policy": policy,
         "can_serve": user_can(request.user, project, Action.SERVE),
         "can_manage": user_can(request.user, project, Action.MANAGE),
@@ -91,6 +98,57 @@ def policy_update(request: HttpRequest, project_id: int) -> HttpResponse:
     else:
         messages.success(request, "Loop policy saved.")
     return redirect("loop-monitoring", project_id=project.pk)
+
+
+@login_required
+@require_POST
+def live_quality(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Draw a live-quality sample of a deployment and send it to Label Studio
+    (``action=draw``), or pull the labels people gave (``action=pull``)."""
+    from loop.services.live_quality import live_quality_pull, live_quality_sample_draw
+
+    project = project_for_user(request.user, project_id, Action.SERVE)
+    action = request.POST.get("action", "")
+    try:
+        if action == "draw":
+            deployment = project.deployments.filter(name=request.POST.get("deployment", "")).first()
+            if deployment is None:
+                raise AssayError("Choose a deployment of this project to sample.")
+            raw = request.POST.get("size", "").strip()
+            size = _whole(raw, "live_quality_sample_size") if raw else None
+            sample = live_quality_sample_draw(deployment=deployment, size=size, user=request.user)
+        elif action == "pull":
+            counts = live_quality_pull(project=project)
+            messages.success(request, f"Labels pulled: {counts['labelled']} new or changed.")
+        else:
+            raise AssayError("Choose draw or pull.")
+    except AssayError as exc:
+        messages.error(request, f"Nothing was changed: {exc}" if action == "draw" else str(exc))
+    else:
+        if action == "draw":
+            _send(request, sample)
+    return redirect(f"{reverse('loop-monitoring', args=[project.pk])}#live-quality")
+
+
+def _send(request: HttpRequest, sample) -> None:
+    from loop.services.live_quality import live_quality_push
+
+    drawn = sample.items.count() if sample.pk else 0
+    try:
+        pushed = live_quality_push(sample=sample)
+    except AssayError as exc:
+        messages.error(request, f"{drawn} answers drawn but not sent to Label Studio ({exc}); "
+                       "the loop tick sends them once it answers.")  # fmt: skip
+    else:
+        messages.success(request, f"{drawn} answers of {sample.deployment.name} drawn, "
+                         f"{pushed} sent to Label Studio for labelling.")  # fmt: skip
+
+
+def _whole(raw: str, name: str) -> int:
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise AssayError(f"'{name}' must be a whole number; got '{raw}'.") from exc
 
 
 @login_required

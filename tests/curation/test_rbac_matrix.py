@@ -133,6 +133,7 @@ PAGES: dict[str, Route] = {
     # feedback review is annotation work, its push to Label Studio edit_data.
     "loop-monitoring": Route(Action.VIEW),
     "loop-policy": Route(Action.SERVE, "POST", {"window_hours": "24"}),
+    "loop-live-quality": Route(Action.SERVE, "POST", {"action": "pull"}),
     "loop-feedback": Route(Action.ANNOTATE),
     "loop-feedback-decide": Route(Action.ANNOTATE, "POST", {"decision": "reject"}),
     "loop-feedback-push": Route(Action.EDIT_DATA, "POST"),
@@ -274,6 +275,11 @@ API: dict[tuple[str, str], Route] = {
     ("GET", "/api/projects/{project_id}/loop/costs"): Route(Action.VIEW),
     ("POST", "/api/projects/{project_id}/loop/tick"): Route(Action.SERVE),
     ("GET", "/api/projects/{project_id}/loop/feedback"): Route(Action.VIEW),
+    ("GET", "/api/projects/{project_id}/loop/live-quality"): Route(Action.VIEW),
+    ("POST", "/api/projects/{project_id}/loop/live-quality/samples"): Route(
+        Action.SERVE, body={"deployment": "rbac-a"}
+    ),
+    ("POST", "/api/projects/{project_id}/loop/live-quality/pull"): Route(Action.SERVE),
     ("POST", "/api/projects/{project_id}/loop/feedback/{feedback_id}/accept"): Route(
         Action.ANNOTATE
     ),
