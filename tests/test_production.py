@@ -129,7 +129,8 @@ def gunicorn_site(tmp_path):
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        # Two workers import Django and the apps; on 2 busy cores that can take a minute.
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             try:
                 if get(f"{url}/healthz")[0] == 200:
@@ -138,7 +139,7 @@ def gunicorn_site(tmp_path):
                 assert server.poll() is None, log.read_text()
                 time.sleep(0.2)
         else:
-            pytest.fail(f"gunicorn did not answer /healthz within 60 s:\n{log.read_text()}")
+            pytest.fail(f"gunicorn did not answer /healthz within 180 s:\n{log.read_text()}")
         yield url, log
     finally:
         server.terminate()
