@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from curation.exceptions import AssayError
 from curation.models import DatasetVersion
 from curation.permissions import Action, project_for_user, user_can
+from curation.selectors.runs import run_state_context
 from training.core.config import config_fields
 from training.models import TrainingRun
 
@@ -84,24 +85,9 @@ def training_run_detail(request, training_run_id: int):
         "preference": preference_summary(training_run),
         "can_train": user_can(request.user, project, Action.TRAIN),
         "can_serve": user_can(request.user, project, Action.SERVE),
-        **_run_state(training_run),
+        **run_state_context(training_run.run),
     }
     return render(request, "training/run_detail.html", context)
-
-
-def _run_state(training_run: TrainingRun) -> dict:
-    """What the run-state fragment needs on first render; it then polls `run-status`."""
-    from curation.models.runs import ACTIVE_RUN_STATUSES
-    from curation.selectors.runs import run_live_state
-
-    if training_run.run is None:
-        return {}
-    state = run_live_state(training_run.run)
-    return {
-        "run": training_run.run,
-        "state": state,
-        "active": state["status"] in ACTIVE_RUN_STATUSES,
-    }
 
 
 @login_required

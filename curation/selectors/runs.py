@@ -3,6 +3,7 @@
 from django.core.cache import cache
 
 from curation.models import Run
+from curation.models.runs import ACTIVE_RUN_STATUSES
 from curation.services.runs import live_cache_key, run_cancel_requested_by
 
 
@@ -22,3 +23,12 @@ def project_runs(project, *, kind: str | None = None, limit: int = 20):
     if kind:
         runs = runs.filter(kind=kind)
     return runs.select_related("created_by")[:limit]
+
+
+def run_state_context(run: Run | None) -> dict:
+    """What the run-state fragment needs on a page's first render (it then polls
+    `run-status`): the run, its live state, and whether it is still active."""
+    if run is None:
+        return {}
+    state = run_live_state(run)
+    return {"run": run, "state": state, "active": state["status"] in ACTIVE_RUN_STATUSES}

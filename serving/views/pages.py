@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from curation.exceptions import AssayError
 from curation.permissions import Action, project_for_user, user_can
+from curation.selectors.runs import run_state_context
 from serving.models import Application, Deployment, Experiment
 from serving.selectors.deployments import (
     applications_for_project,
@@ -68,16 +69,6 @@ def deployment_create(request: HttpRequest, training_run_id: int) -> HttpRespons
     return redirect("deployment-detail", deployment_id=deployment.pk)
 
 
-def _run_state(deployment: Deployment) -> dict:
-    from curation.models.runs import ACTIVE_RUN_STATUSES
-    from curation.selectors.runs import run_live_state
-
-    if deployment.run is None:
-        return {}
-    state = run_live_state(deployment.run)
-    return {"run": deployment.run, "state": state, "active": state["status"] in ACTIVE_RUN_STATUSES}
-
-
 @login_required
 def deployment_detail(request: HttpRequest, deployment_id: int) -> HttpResponse:
     deployment = get_object_or_404(
@@ -90,7 +81,7 @@ def deployment_detail(request: HttpRequest, deployment_id: int) -> HttpResponse:
         "stats": deployment_stats(deployment),
         "requests": recent_requests(deployment=deployment),
         "can_serve": user_can(request.user, project, Action.SERVE),
-        **_run_state(deployment),
+        **run_state_context(deployment.run),
     }
     return render(request, "serving/deployment_detail.html", context)
 
