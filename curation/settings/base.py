@@ -15,6 +15,9 @@ Environment variables (all optional in dev):
 - ``ASSAY_HOST`` / ``ASSAY_PORT``  where ``assay_serve`` binds the web server (``127.0.0.1:8000``)
 - ``ASSAY_LF_WORKERS`` / ``ASSAY_LF_PARALLEL_MIN_ROWS``  processes for Python LFs (``0``: one
   per CPU) and the input size from which they are used (``10000``)
+- ``ASSAY_DASK_SCHEDULER`` / ``ASSAY_DASK_WORKERS`` / ``ASSAY_DASK_MIN_ROWS``  where large
+  projects' LF application and label-issue folds run (a scheduler address; else a local
+  cluster of that many processes) and from how many rows (``500000``; ``0``: only when asked)
 - ``ASSAY_MLFLOW_TRACKING_URI``  MLflow store for training runs (``file:/srv/mlruns``); unset: off
 - ``ASSAY_WEB_SERVER``  what assay_serve runs: ``runserver`` (dev) or ``gunicorn`` (prod)
 - ``ASSAY_SERVE_RESTART``  whether assay_serve restarts a child other than the web server that
@@ -226,6 +229,14 @@ ASSAY_SIGNING_KEY = os.environ.get("ASSAY_SIGNING_KEY", "")
 # processes (0: one per CPU; 1: never start processes).
 LF_WORKERS = int(os.environ.get("ASSAY_LF_WORKERS", "0"))
 LF_PARALLEL_MIN_ROWS = int(os.environ.get("ASSAY_LF_PARALLEL_MIN_ROWS", "10000"))
+
+# Large projects apply Python LFs and cross-validate label issues on Dask
+# (curation/integrations/dask_cluster.py): on the scheduler at DASK_SCHEDULER
+# ("tcp://host:8786"), or else on a local cluster of DASK_WORKERS processes started for the
+# run. Projects from DASK_MIN_ROWS rows go there by themselves (0: only runs that ask).
+DASK_SCHEDULER = os.environ.get("ASSAY_DASK_SCHEDULER", "").strip()
+DASK_WORKERS = int(os.environ.get("ASSAY_DASK_WORKERS", "2"))
+DASK_MIN_ROWS = int(os.environ.get("ASSAY_DASK_MIN_ROWS", "500000"))
 
 # --- Serving (serving app) ----------------------------------------------------------------
 # The request log is written by a background thread in batches ("background"), or before

@@ -6,7 +6,7 @@ learning (cleanlab) then flags the examples whose given label is unlikely; ``FIL
 names the ways it can choose them.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +24,11 @@ MODELS = ("tfidf", "minilm")
 # many disagreements with the lowest normalized margin, listed by that margin.
 FILTERS = ("prune_by_noise_rate", "both", "confident_learning", "normalized_margin")
 DEFAULT_FILTER = "prune_by_noise_rate"
+
+FoldRunner = Callable[..., list[np.ndarray]]
+"""``run_folds(fit_fold, features, labels, splits, **options)``: ``[fit_fold(features,
+labels, train, test, **options) for train, test in splits]``, wherever it runs them
+(`run_folds_here`; a Dask cluster in `curation.integrations.dask_cluster`)."""
 
 
 @dataclass(frozen=True)
@@ -50,13 +55,21 @@ def find_label_issues(
     folds: int = 5,
     seed: int = 0,
     filter_by: str = "prune_by_noise_rate",
+    run_folds: FoldRunner | None = None,
 ) -> list[LabelIssue]:
     """Flag likely label errors in ``texts``, most doubtful first; ``filter_by`` is one
-    of ``FILTERS``."""
+    of ``FILTERS``; ``run_folds`` runs the cross-validation folds (default: here, one
+    after the other)."""
     _check_filter(filter_by)
     classes, encoded = encode_labels(labels)
     pred_probs = out_of_sample_probabilities(
-        texts, encoded, n_classes=len(classes), model=model, folds=folds, seed=seed
+        texts,
+        encoded,
+        n_classes=len(classes),
+        model=model,
+        folds=folds,
+        seed=seed,
+        run_folds=run_folds,
     )
     return rank_label_issues(encoded, pred_probs, classes=classes, filter_by=filter_by)
 
@@ -70,6 +83,10 @@ def encode_labels(labels: Sequence[str]) -> tuple[list[str], np.ndarray]:
     return classes, np.array([index[label] for label in labels], dtype=np.int64)
 
 
+def run_folds_here(fit_fold, features, labels, splits, **options) -> list[np.ndarray]:
+    return [fit_fold(features, labels, train, test, **options) for train, test in splits]
+
+
 def out_of_sample_probabilities(
     texts: Sequence[str],
     labels: np.ndarray,
@@ -78,20 +95,44 @@ def out_of_sample_probabilities(
     model: str = "tfidf",
     folds: int = 5,
     seed: int = 0,
+    run_folds: FoldRunner | None = None,
 ) -> np.ndarray:
-    """(n, n_classes) probabilities, each row from a model trained without that row."""
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    """(n, n_classes) probabilities, each row from a model trained without that row. The
+    folds are independent tasks for ``run_folds``; the result does not depend on where
+    they ran."""
+    from sklearn.model_selection import StratifiedKFold
 
     if model not in MODELS:
         raise AssayError(f"Unknown label-issue model '{model}'; choose one of {', '.join(MODELS)}.")
     folds = _usable_folds(labels, folds)
     features = tfidf_features(texts) if model == "tfidf" else sentence_embeddings(texts)
-    classifier = _classifier(model, seed)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    probs = cross_val_predict(classifier, features, labels, cv=splitter, method="predict_proba")
-    if probs.shape[1] != n_classes:
-        raise AssayError("Every label needs examples in each fold; some label is too rare.")
+    splits = list(splitter.split(np.zeros(len(labels)), labels))
+    fold_results = (run_folds or run_folds_here)(
+        fold_probabilities, features, labels, splits, model=model, seed=seed, n_classes=n_classes
+    )
+    probs = np.zeros((len(labels), n_classes), dtype=np.float64)
+    for (_train, test), fold_probs in zip(splits, fold_results, strict=True):
+        probs[test] = fold_probs
     return probs
+
+
+def fold_probabilities(
+    features,
+    labels: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    *,
+    model: str,
+    seed: int,
+    n_classes: int,
+) -> np.ndarray:
+    """One fold: a fresh classifier fitted on the ``train`` rows predicts the ``test`` rows
+    (what scikit-learn's ``cross_val_predict`` does per fold)."""
+    classifier = _classifier(model, seed).fit(features[train], labels[train])
+    if len(classifier.classes_) != n_classes:
+        raise AssayError("Every label needs examples in each fold; some label is too rare.")
+    return classifier.predict_proba(features[test])
 
 
 def _classifier(model: str, seed: int):

@@ -7,6 +7,7 @@ a person already resolved or dismissed are not raised again (matched by fingerpr
 """
 
 import hashlib
+from contextlib import contextmanager
 
 from django.db import transaction
 
@@ -39,16 +40,21 @@ def quality_check_start(
     seed: int = 0,
     filter_by: str = label_issues.DEFAULT_FILTER,
     created_by=None,
+    dask: bool | None = None,
 ) -> Run:
-    """Queue a quality check run (one at a time per version, or per project)."""
+    """Queue a quality check run (one at a time per version, or per project); ``dask`` as
+    in `quality_check_execute`."""
     options = _options(checks=checks, model=model, folds=folds, seed=seed, filter_by=filter_by)
     if version is not None and version.project_id != project.pk:
         raise AssayError(f"Version {version} does not belong to project {project.name}.")
+    params = {"version_id": version.pk if version else None, **options}
+    if dask is not None:
+        params["dask"] = dask
     return run_enqueue(
         kind=RUN_KIND,
         target=version or project,
         project=project,
-        params={"version_id": version.pk if version else None, **options},
+        params=params,
         created_by=created_by,
     )
 
@@ -93,6 +99,7 @@ def quality_check_run_handler(run: Run, progress: Progress) -> dict:
         progress=progress,
         run=run,
         user=run.created_by,
+        dask=run.params.get("dask"),
     )
     return {"check_id": check.pk, **check.summary}
 
@@ -105,23 +112,28 @@ def quality_check_execute(
     progress: Progress | None = None,
     run: Run | None = None,
     user=None,
+    dask: bool | None = None,
 ) -> QualityCheck:
     """Run the checks now and store the check, its expectation results and findings.
-    The numeric work happens outside the transaction; the writes happen in one."""
+    The numeric work happens outside the transaction; the writes happen in one. The
+    label-issue folds run on Dask when ``dask`` is True, never when False, and by the
+    number of labelled rows (``settings.DASK_MIN_ROWS``) when None."""
     options = _options(**(options or {"checks": None, "model": "tfidf", "folds": 5, "seed": 0}))
     progress = progress or SilentProgress()
     progress.update(2, "Loading rows")
     rows = quality_rows(project=project, version=version)
     if not rows:
         raise AssayError(f"{version or project} has no examples to check.")
-    computed = _compute(project, rows, options, progress)
+    computed = _compute(project, rows, options, progress, dask=dask)
     progress.update(95, "Saving findings")
     check = _store(project, version, rows, options, computed, run=run, user=user)
     progress.log(f"{len(rows):,} rows checked; summary {check.summary}")
     return check
 
 
-def _compute(project: Project, rows: list[QualityRow], options: dict, progress: Progress) -> dict:
+def _compute(
+    project: Project, rows: list[QualityRow], options: dict, progress: Progress, *, dask=None
+) -> dict:
     texts = [row.text(project.content_fields) for row in rows]
     computed: dict = {"skipped": {}, "ran": list(options["checks"])}
     if "expectations" in options["checks"]:
@@ -136,7 +148,9 @@ def _compute(project: Project, rows: list[QualityRow], options: dict, progress: 
         computed["outliers"] = outliers.find_outliers(texts, seed=options["seed"])
     if "label_issues" in options["checks"]:
         progress.update(50, f"Cross-validating a {options['model']} model for label issues")
-        computed["label_issues"] = _label_issues(project, rows, texts, options, computed)
+        computed["label_issues"] = _label_issues(
+            project, rows, texts, options, computed, dask=dask, progress=progress
+        )
     return computed
 
 
@@ -147,26 +161,46 @@ def _expectations(project: Project, rows: list[QualityRow]) -> list:
     return run_expectations(records, specs)
 
 
-def _label_issues(project, rows, texts, options, computed) -> list:
+def _label_issues(project, rows, texts, options, computed, *, dask, progress) -> list:
     labelled = [i for i, row in enumerate(rows) if row.label]
     reason = _label_issue_skip_reason(project, rows, labelled)
     if reason:
         computed["skipped"]["label_issues"] = reason
         return []
     try:
-        issues = label_issues.find_label_issues(
-            [texts[i] for i in labelled],
-            [rows[i].label for i in labelled],
-            model=options["model"],
-            folds=options["folds"],
-            seed=options["seed"],
-            filter_by=options["filter_by"],
-        )
+        with _fold_runner(len(labelled), dask, progress) as run_folds:
+            issues = label_issues.find_label_issues(
+                [texts[i] for i in labelled],
+                [rows[i].label for i in labelled],
+                model=options["model"],
+                folds=options["folds"],
+                seed=options["seed"],
+                filter_by=options["filter_by"],
+                run_folds=run_folds,
+            )
     except AssayError as exc:
         computed["skipped"]["label_issues"] = str(exc)
         return []
     computed["labelled"] = len(labelled)
     return [(labelled[issue.index], issue) for issue in issues]
+
+
+@contextmanager
+def _fold_runner(n_rows: int, asked: bool | None, progress: Progress):
+    """The cross-validation folds' runner: a Dask cluster's when wanted, else None (here)."""
+    if asked is False:
+        yield None
+        return
+    from curation.integrations import dask_cluster
+
+    options = dask_cluster.dask_options()
+    if not dask_cluster.dask_wanted(n_rows, asked=asked, options=options):
+        yield None
+        return
+    where = options.scheduler or f"a local cluster of {options.workers} processes"
+    progress.log(f"Cross-validating the label-issue folds on Dask ({where})")
+    with dask_cluster.dask_client(options) as client:
+        yield dask_cluster.fold_runner(client)
 
 
 def _label_issue_skip_reason(project: Project, rows, labelled: list[int]) -> str:

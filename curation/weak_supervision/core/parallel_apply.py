@@ -71,9 +71,10 @@ def _slice(rows: dict[str, list[str]], start: int, stop: int) -> dict[str, list[
 
 
 @dataclass(frozen=True)
-class _Block:
+class LFBlock:
     """What a worker needs for one block: where to load the LFs from, which ones (with the
-    source hashes the parent saw), and the rows."""
+    source hashes the parent saw), and the rows. It pickles small, so any executor (a
+    process pool here, a Dask cluster in `curation.integrations.dask_cluster`) can ship it."""
 
     module_path: str
     label_set: tuple[str, ...]
@@ -85,7 +86,7 @@ class _Block:
 _worker_lfs: dict[tuple, list[LoadedLF]] = {}
 
 
-def _lfs_in_worker(block: _Block) -> list[LoadedLF]:
+def _lfs_in_worker(block: LFBlock) -> list[LoadedLF]:
     """The block's LFs, imported once per worker process."""
     key = (block.module_path, block.label_set, block.sources)
     if key not in _worker_lfs:
@@ -103,8 +104,26 @@ def _lfs_in_worker(block: _Block) -> list[LoadedLF]:
     return _worker_lfs[key]
 
 
-def _apply_block(block: _Block):
+def apply_lf_block(block: LFBlock):
+    """The label matrix of one block, in whichever process runs it."""
     return apply_python_lfs(_lfs_in_worker(block), block.rows, first_row=block.first_row)
+
+
+def lf_blocks(
+    lfs: list[LoadedLF],
+    rows: dict[str, list[str]],
+    *,
+    module_path: str,
+    label_set: list[str],
+    workers: int,
+) -> list[LFBlock]:
+    """``rows`` cut into consecutive blocks for ``workers`` executors, in row order."""
+    n_rows = len(next(iter(rows.values()), []))
+    sources = tuple((lf.name, lf.source_sha256) for lf in lfs)
+    return [
+        LFBlock(module_path, tuple(label_set), sources, start, _slice(rows, start, stop))
+        for start, stop in block_bounds(n_rows, workers)
+    ]
 
 
 def _default_start_method() -> str | None:
@@ -132,19 +151,12 @@ def apply_python_lfs_in_processes(
     n_rows = len(next(iter(rows.values()), []))
     if not lfs or n_rows == 0:
         return np.full((n_rows, len(lfs)), -1, dtype=np.int64)
-    bounds = block_bounds(n_rows, workers)
-    sources = tuple((lf.name, lf.source_sha256) for lf in lfs)
+    blocks = lf_blocks(lfs, rows, module_path=module_path, label_set=label_set, workers=workers)
     context = multiprocessing.get_context(start_method or _default_start_method())
     results: dict[int, np.ndarray] = {}
     done_rows = 0
-    with ProcessPoolExecutor(max_workers=min(workers, len(bounds)), mp_context=context) as pool:
-        futures = {
-            pool.submit(
-                _apply_block,
-                _Block(module_path, tuple(label_set), sources, start, _slice(rows, start, stop)),
-            ): start
-            for start, stop in bounds
-        }
+    with ProcessPoolExecutor(max_workers=min(workers, len(blocks)), mp_context=context) as pool:
+        futures = {pool.submit(apply_lf_block, block): block.first_row for block in blocks}
         pending = set(futures)
         try:
             while pending:
@@ -164,7 +176,7 @@ def apply_python_lfs_in_processes(
         finally:
             for future in pending:
                 future.cancel()
-    return np.vstack([results[start] for start, _ in bounds])
+    return np.vstack([results[block.first_row] for block in blocks])
 
 
 def python_lf_matrix(

@@ -1,6 +1,7 @@
 """Applying a project's LFs to all its examples: declarative LFs vectorised over whole
 columns, Python LFs through Snorkel's ``PandasLFApplier`` (in worker processes on large
-projects, see `core.parallel_apply`); the label matrix is stored with the LF versions that
+projects, see `core.parallel_apply`, or on a Dask cluster, see
+`curation.integrations.dask_cluster`); the label matrix is stored with the LF versions that
 made it, and analysed against the human labels."""
 
 import time
@@ -75,21 +76,27 @@ def _python_versions(project: Project, progress: Progress):
     return python_lfs_sync(project=project, module_path=module_path)
 
 
-def python_matrix(project: Project, loaded, rows: ProjectRows, progress: Progress) -> np.ndarray:
-    """The Python LFs' votes (70-90% of the progress bar), in worker processes when the
-    project is large (``settings.LF_WORKERS``, ``LF_PARALLEL_MIN_ROWS``). An LF that raises
-    fails the application with its name and the example's external id."""
+def python_matrix(
+    project: Project, loaded, rows: ProjectRows, progress: Progress, *, dask: bool | None = None
+) -> np.ndarray:
+    """The Python LFs' votes (70-90% of the progress bar): on Dask when asked (``dask``) or
+    when the project is very large (``settings.DASK_MIN_ROWS``), else in worker processes
+    when it is large (``LF_WORKERS``, ``LF_PARALLEL_MIN_ROWS``). An LF that raises fails
+    the application with its name and the example's external id."""
 
     def advance(done: int, total: int) -> None:
         progress.update(70 + 20 * done / total, f"Python LFs: {done:,} of {total:,} rows")
 
     module_path = _python_module(project)
+    label_set = project_vote_labels(project)
     try:
+        if _use_dask(len(rows), dask):
+            return _python_matrix_on_dask(loaded, rows, module_path, label_set, advance, progress)
         return python_lf_matrix(
             loaded,
             rows.fields,
             module_path=module_path,
-            label_set=project_vote_labels(project),
+            label_set=label_set,
             workers=settings.LF_WORKERS,
             min_rows=settings.LF_PARALLEL_MIN_ROWS,
             on_progress=advance,
@@ -104,8 +111,36 @@ def python_matrix(project: Project, loaded, rows: ProjectRows, progress: Progres
         raise AssayError(str(exc)) from exc
 
 
-def lf_apply(*, project: Project, progress: Progress | None = None, run=None) -> LFApplication:
-    """Apply every active LF to every example of ``project`` and store the result."""
+def _use_dask(n_rows: int, asked: bool | None) -> bool:
+    if asked is False:
+        return False  # decided without importing Dask
+    from curation.integrations.dask_cluster import dask_options, dask_wanted
+
+    return dask_wanted(n_rows, asked=asked, options=dask_options())
+
+
+def _python_matrix_on_dask(loaded, rows, module_path, label_set, advance, progress):
+    from curation.integrations.dask_cluster import dask_client, dask_options, lf_matrix_on_dask
+
+    options = dask_options()
+    where = options.scheduler or f"a local cluster of {options.workers} processes"
+    progress.log(f"Applying the Python LFs on Dask ({where})")
+    with dask_client(options) as client:
+        return lf_matrix_on_dask(
+            client,
+            loaded,
+            rows.fields,
+            module_path=module_path,
+            label_set=label_set,
+            on_progress=advance,
+        )
+
+
+def lf_apply(
+    *, project: Project, progress: Progress | None = None, run=None, dask: bool | None = None
+) -> LFApplication:
+    """Apply every active LF to every example of ``project`` and store the result. Python
+    LFs run on Dask when ``dask`` is True, never when False, by project size when None."""
     progress = progress or SilentProgress()
     started = time.perf_counter()
     python = _python_versions(project, progress)
@@ -124,7 +159,7 @@ def lf_apply(*, project: Project, progress: Progress | None = None, run=None) ->
     matrix = declarative_matrix(compiled, rows, progress)
     if python:
         progress.update(70, f"Applying {len(python)} Python LFs")
-        votes = python_matrix(project, [lf for lf, _ in python], rows, progress)
+        votes = python_matrix(project, [lf for lf, _ in python], rows, progress, dask=dask)
         matrix = np.hstack([matrix, votes])
     versions = [*declarative, *(version for _, version in python)]
     progress.update(90, "Analysing the label matrix")
@@ -150,13 +185,18 @@ def _application_save(*, project, run, versions, rows, matrix, started) -> LFApp
     )
 
 
-def lf_apply_start(*, project: Project, created_by=None):
-    """Queue an ``lf_apply`` run (one at a time per project)."""
-    return run_enqueue(kind="lf_apply", target=project, project=project, created_by=created_by)
+def lf_apply_start(*, project: Project, created_by=None, dask: bool | None = None):
+    """Queue an ``lf_apply`` run (one at a time per project); ``dask`` as in `lf_apply`."""
+    params = {} if dask is None else {"dask": dask}
+    return run_enqueue(
+        kind="lf_apply", target=project, project=project, params=params, created_by=created_by
+    )
 
 
 def lf_apply_run_handler(run, progress) -> dict:
-    application = lf_apply(project=run.target, progress=progress, run=run)
+    application = lf_apply(
+        project=run.target, progress=progress, run=run, dask=(run.params or {}).get("dask")
+    )
     analysis = application.analysis
     progress.update(100, f"{len(application.lf_versions)} LFs on {application.n_examples:,} rows")
     return {

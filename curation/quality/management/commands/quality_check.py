@@ -1,6 +1,8 @@
 """Run the data-quality checks on a dataset version (or the current examples), with a
 progress bar, and print what they found."""
 
+import argparse
+
 from django.core.management.base import BaseCommand
 
 from curation.management.cli import (
@@ -47,6 +49,13 @@ class Command(BaseCommand):
             help="How label issues are chosen; normalized_margin is the label-errors paper's rule.",
         )
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--dask",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="Cross-validate the label-issue folds on Dask (ASSAY_DASK_SCHEDULER, or a "
+            "local cluster), or never (--no-dask); default: from ASSAY_DASK_MIN_ROWS rows.",
+        )
 
     def handle(self, *args, **options):
         project = project_from_ref(
@@ -61,6 +70,8 @@ class Command(BaseCommand):
             "seed": options["seed"],
             "filter_by": options["filter_by"],
         }
+        if options["dask"] is not None:
+            params["dask"] = options["dask"]
         run = run_inline(
             kind=RUN_KIND,
             target=version or project,
