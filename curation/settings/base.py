@@ -19,6 +19,8 @@ Environment variables (all optional in dev):
   projects' LF application and label-issue folds run (a scheduler address; else a local
   cluster of that many processes) and from how many rows (``500000``; ``0``: only when asked)
 - ``ASSAY_MLFLOW_TRACKING_URI``  MLflow store for training runs (``file:/srv/mlruns``); unset: off
+- ``ASSAY_TRAINING_PROCESSES`` / ``ASSAY_TRAINING_STRATEGY``  training processes per run
+  (``1``; more start torchrun) and how they share the model (``ddp``, ``fsdp``, ``deepspeed``)
 - ``ASSAY_WEB_SERVER``  what assay_serve runs: ``runserver`` (dev) or ``gunicorn`` (prod)
 - ``ASSAY_SERVE_RESTART``  whether assay_serve restarts a child other than the web server that
   died (on in dev, off in prod)
@@ -265,6 +267,12 @@ LOOP_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("ASSAY_LOOP_WEBHOOK_TIMEOUT"
 # Training runs are logged to MLflow at this URI when it is set. The training runner reads
 # the same variable itself (it is Django-free); this copy lets pages say whether runs are logged.
 MLFLOW_TRACKING_URI = os.environ.get("ASSAY_MLFLOW_TRACKING_URI", "").strip()
+
+# Training runs in this many processes started by torchrun (training/core/distributed.py;
+# 1: in the worker's own process), sharing the model by TRAINING_STRATEGY: "ddp" (default),
+# "fsdp" or "deepspeed" (ZeRO-3; needs the deepspeed package) for models too large for one GPU.
+TRAINING_PROCESSES = int(os.environ.get("ASSAY_TRAINING_PROCESSES", "1"))
+TRAINING_STRATEGY = os.environ.get("ASSAY_TRAINING_STRATEGY", "ddp").strip()
 
 # Live progress of long runs is published through the cache: a file cache works across the
 # web and worker processes with no extra service, and never waits on the database write lock.

@@ -12,18 +12,18 @@ then runs the final evaluation on the test split. Progress goes to a `Reporter` 
     result.json                      history, metrics, comparison, forgetting check
 
 Run as ``python -m training.core.runner CONFIG.json DATA_DIR OUTPUT_DIR`` for a worker
-process of its own.
+process of its own, or under torchrun for several (`training.core.distributed`).
 """
 
 import json
+import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from training.core import data as training_data
-from training.core import evaluation, tracking
+from training.core import distributed, evaluation, tracking
 from training.core.config import TrainingConfig, config_from_dict
 from training.core.models import (
     default_base_model,
@@ -31,84 +31,14 @@ from training.core.models import (
     load_tokenizer,
     prepare_for_training,
 )
-
-TRAIN_SHARE = 80.0  # percent of the progress bar for training; the rest is final evaluation
-
-
-class Reporter(Protocol):
-    def update(self, percent: float, message: str = "") -> None: ...
-
-    def log(self, line: str) -> None: ...
-
-
-class SilentReporter:
-    def update(self, percent: float, message: str = "") -> None:
-        pass
-
-    def log(self, line: str) -> None:
-        pass
-
-
-@dataclass
-class History:
-    """Training loss and validation metrics by step, for the curves."""
-
-    train: list[dict] = field(default_factory=list)
-    validation: list[dict] = field(default_factory=list)
-    on_record: object = None
-
-    def add(self, kind: str, record: dict) -> None:
-        getattr(self, kind).append(record)
-        if callable(self.on_record):
-            self.on_record(kind, record)
-
-
-def _progress_callback(reporter: Reporter, history: History):
-    from transformers import TrainerCallback
-
-    class ProgressCallback(TrainerCallback):
-        """Forwards Trainer logs to the reporter and the history."""
-
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            logs = logs or {}
-            step = state.global_step
-            if "loss" in logs:
-                history.add("train", {"step": step, "loss": float(logs["loss"])})
-            if any(key.startswith("eval_") for key in logs):
-                record = {k[5:]: v for k, v in logs.items() if k.startswith("eval_")}
-                history.add("validation", {"step": step, **_numbers(record)})
-                reporter.log(f"step {step}: validation {_format(record)}")
-            total = max(state.max_steps, 1)
-            reporter.update(TRAIN_SHARE * step / total, f"Training: step {step} of {total}")
-
-    return ProgressCallback()
-
-
-def _numbers(record: dict) -> dict:
-    """Metric values only (not eval timings)."""
-    return {
-        k: float(v)
-        for k, v in record.items()
-        if isinstance(v, int | float) and "runtime" not in k and "per_second" not in k
-    }
-
-
-def _format(record: dict) -> str:
-    keep = ("loss", "accuracy", "macro_f1", "auc_roc", "rouge_l", "bleu")
-    return ", ".join(f"{k} {record[k]:.4g}" for k in keep if record.get(k) is not None)
-
-
-def history_from_logs(log_history: list[dict]) -> dict[str, list[dict]]:
-    """Curves from Trainer's log history, which survives a resume (it is checkpointed)."""
-    history: dict[str, list[dict]] = {"train": [], "validation": []}
-    for entry in log_history:
-        step = entry.get("step", 0)
-        if "loss" in entry:
-            history["train"].append({"step": step, "loss": float(entry["loss"])})
-        evaluation_record = {k[5:]: v for k, v in entry.items() if k.startswith("eval_")}
-        if evaluation_record:
-            history["validation"].append({"step": step, **_numbers(evaluation_record)})
-    return history
+from training.core.progress import (
+    TRAIN_SHARE,
+    History,
+    Reporter,
+    SilentReporter,
+    history_from_logs,
+    progress_callback,
+)
 
 
 def resolve_base_model(config: TrainingConfig, *, model_cache_dir: Path) -> str:
@@ -196,15 +126,23 @@ def _metrics_function(config: TrainingConfig, prepared: Prepared, tokenizer, hol
     return generation
 
 
-def _arguments(config: TrainingConfig, output_dir: Path):
+def _arguments(config: TrainingConfig, output_dir: Path, strategy: str):
     import torch
     from transformers import TrainingArguments
 
     best = config.best_metric
+    processes = distributed.world_size()
+    # batch_size is per optimizer step: several processes share it.
+    per_process = max(1, config.batch_size // processes)
+    extra = (
+        distributed.strategy_arguments(strategy, cuda=torch.cuda.is_available())
+        if processes > 1
+        else {}
+    )
     return TrainingArguments(
         output_dir=str(output_dir / "checkpoints"),
-        per_device_train_batch_size=config.batch_size,
-        per_device_eval_batch_size=config.batch_size,
+        per_device_train_batch_size=per_process,
+        per_device_eval_batch_size=per_process,
         learning_rate=config.learning_rate,
         num_train_epochs=config.epochs,
         max_steps=config.max_steps if config.max_steps > 0 else -1,
@@ -226,10 +164,11 @@ def _arguments(config: TrainingConfig, output_dir: Path):
         dataloader_num_workers=0,
         disable_tqdm=True,
         remove_unused_columns=False,
+        **extra,
     )
 
 
-def _trainer(config, model, tokenizer, prepared: Prepared, output_dir: Path, callbacks):
+def _trainer(config, model, tokenizer, prepared: Prepared, output_dir: Path, callbacks, strategy):
     from transformers import EarlyStoppingCallback, Trainer
 
     holder: dict = {}
@@ -237,7 +176,7 @@ def _trainer(config, model, tokenizer, prepared: Prepared, output_dir: Path, cal
         callbacks = [*callbacks, EarlyStoppingCallback(config.early_stopping_patience)]
     trainer = Trainer(
         model=model,
-        args=_arguments(config, output_dir),
+        args=_arguments(config, output_dir, strategy),
         train_dataset=prepared.train,
         eval_dataset=prepared.validation,
         data_collator=prepared.collator,
@@ -262,12 +201,19 @@ def train(
     model_cache_dir: Path | None = None,
     on_record=None,
     tracking_uri: str | None = None,
+    strategy: str = "ddp",
 ) -> dict:
     """Fine-tune, keep the best checkpoint, evaluate on the test split; returns (and writes
     to ``result.json``) the history, validation metrics, comparison and forgetting check.
     ``on_record(kind, record)`` sees every history record as it is made. With an MLflow
     ``tracking_uri`` (None: ``ASSAY_MLFLOW_TRACKING_URI``; empty: off) the run is logged
-    there too (`training.core.tracking`) and the result carries ``mlflow_run_id``."""
+    there too (`training.core.tracking`) and the result carries ``mlflow_run_id``.
+
+    Started by torchrun in several processes (`training.core.distributed`), every process
+    trains its share with ``strategy``; only rank 0 reports, records and evaluates, and
+    the others return an empty dict."""
+    if distributed.process_rank() != 0:
+        reporter, on_record, tracking_uri = SilentReporter(), None, ""
     reporter = reporter or SilentReporter()
     data_dir, output_dir = Path(data_dir), Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -277,7 +223,11 @@ def train(
     tracker = tracking.MlflowTracker(tracking_uri, warn=reporter.log)
     tracker.start(config=config.to_dict(), base_model=base_path, output_dir=output_dir)
     try:
-        result = _train(config, data_dir, output_dir, base_path, reporter, on_record, tracker)
+        result = _train(
+            config, data_dir, output_dir, base_path, reporter, on_record, tracker, strategy
+        )
+        if distributed.process_rank() != 0:
+            return result
     except BaseException:
         tracker.fail()
         raise
@@ -287,7 +237,7 @@ def train(
     return result
 
 
-def _train(config, data_dir, output_dir, base_path, reporter, on_record, tracker) -> dict:
+def _train(config, data_dir, output_dir, base_path, reporter, on_record, tracker, strategy):
     import torch
     from transformers import set_seed
 
@@ -305,15 +255,16 @@ def _train(config, data_dir, output_dir, base_path, reporter, on_record, tracker
             on_record(kind, point)
 
     history = History(on_record=record)
-    trainer = _trainer(
-        config, model, tokenizer, prepared, output_dir, [_progress_callback(reporter, history)]
-    )
+    callbacks = [progress_callback(reporter, history)]
+    trainer = _trainer(config, model, tokenizer, prepared, output_dir, callbacks, strategy)
     resume_from = last_checkpoint(output_dir)
     if resume_from:
         reporter.log(f"Resuming from {resume_from}")
     started = time.monotonic()
     outcome = trainer.train(resume_from_checkpoint=resume_from)
     seconds = time.monotonic() - started
+    if distributed.process_rank() != 0:
+        return {}  # rank 0 saves, evaluates and records
     trainer.model.save_pretrained(output_dir / "model")
     tokenizer.save_pretrained(output_dir / "model")
     reporter.update(TRAIN_SHARE, "Final evaluation on the test split")
@@ -331,6 +282,7 @@ def _train(config, data_dir, output_dir, base_path, reporter, on_record, tracker
         "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "artifact": str(output_dir / "model"),
         "artifact_kind": "full weights" if config.method == "full" else "LoRA adapter",
+        "processes": distributed.world_size(),
         **final,
         "mlflow_run_id": tracker.run_id,
     }
@@ -387,10 +339,34 @@ def forgetting_check(model, base, tokenizer) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    """Run one training job from files: CONFIG.json DATA_DIR OUTPUT_DIR."""
-    config_path, data_dir, output_dir = argv
-    config = config_from_dict(json.loads(Path(config_path).read_text()))
-    train(config, Path(data_dir), Path(output_dir))
+    """Run one training job from files: [--events] [--strategy S] CONFIG.json DATA_DIR
+    OUTPUT_DIR. ``--events`` reports to the launching process (`distributed.EventReporter`)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m training.core.runner")
+    parser.add_argument("--events", action="store_true")
+    parser.add_argument("--strategy", choices=distributed.STRATEGIES, default="ddp")
+    parser.add_argument("config")
+    parser.add_argument("data_dir", type=Path)
+    parser.add_argument("output_dir", type=Path)
+    args = parser.parse_args(argv)
+    config = config_from_dict(json.loads(Path(args.config).read_text()))
+    events = distributed.EventReporter() if args.events else None
+    cache = os.environ.get("ASSAY_TRAINING_MODEL_CACHE")
+    try:
+        train(
+            config,
+            args.data_dir,
+            args.output_dir,
+            reporter=events,
+            on_record=events.record if events else None,
+            model_cache_dir=Path(cache) if cache else None,
+            strategy=args.strategy,
+        )
+    except Exception as exc:
+        if events:
+            events.error(exc)
+        raise
     return 0
 
 

@@ -12,6 +12,7 @@ from curation.exceptions import AssayError
 from curation.models import DatasetVersion, Run
 from curation.services.runs import Progress
 from training.core.config import TrainingConfigError, config_from_dict
+from training.core.distributed import LaunchOptions, TrainingLaunchError, train_in_processes
 from training.models import TrainingRun
 
 SPLITS = ("train", "validation", "test")
@@ -65,10 +66,6 @@ class HistoryRecorder:
 
 def training_run_handler(run: Run, progress: Progress) -> dict:
     """Handler of runs of kind ``training`` (registered in `TrainingConfig.ready`)."""
-    from training.core.runner import train
-
-    from .launch import model_cache_dir
-
     training_run = TrainingRun.objects.select_related("version", "project").get(pk=run.target_id)
     TrainingRun.objects.filter(pk=training_run.pk).update(run=run)
     version = training_run.version
@@ -79,28 +76,64 @@ def training_run_handler(run: Run, progress: Progress) -> dict:
     progress.log(f"Data from {version} ({version.content_hash[:12]}): {counts}")
     try:
         config = config_from_dict(training_run.config)
-        result = train(
-            config,
-            output / "data",
-            output,
-            reporter=progress,
-            model_cache_dir=model_cache_dir(),
-            on_record=HistoryRecorder(training_run),
-            tracking_uri=settings.MLFLOW_TRACKING_URI,
-        )
+        result = _train(config, output, progress, HistoryRecorder(training_run))
     except (TrainingConfigError, ValueError) as exc:
         raise AssayError(f"Training could not run: {exc}") from exc
+    except TrainingLaunchError as exc:
+        raise AssayError(str(exc)) from exc
     training_run = training_run_record_result(training_run=training_run, result=result)
     if result.get("mlflow_run_id"):
         _model_card_to_mlflow(training_run, result["mlflow_run_id"], progress)
     progress.update(100, f"Trained {result['global_step']} steps; evaluated on the test split")
     return {
         "mlflow_run_id": result.get("mlflow_run_id"),
+        "processes": result.get("processes", 1),
         "training_run_id": training_run.pk,
         "steps": result["global_step"],
         "best_metric": result["best_metric"],
         "verdict": (result.get("comparison") or {}).get("verdict", ""),
     }
+
+
+def launch_options() -> LaunchOptions:
+    """Processes and strategy from ``settings.TRAINING_PROCESSES`` / ``TRAINING_STRATEGY``."""
+    try:
+        return LaunchOptions(
+            processes=settings.TRAINING_PROCESSES, strategy=settings.TRAINING_STRATEGY
+        )
+    except ValueError as exc:
+        raise AssayError(f"Training settings: {exc}") from exc
+
+
+def _train(config, output: Path, progress: Progress, recorder: HistoryRecorder) -> dict:
+    """The runner in this process, or in several started by torchrun when
+    ``settings.TRAINING_PROCESSES`` > 1; either way the same result comes back."""
+    from .launch import model_cache_dir
+
+    options = launch_options()
+    if options.processes > 1:
+        return train_in_processes(
+            config,
+            output / "data",
+            output,
+            options=options,
+            reporter=progress,
+            on_record=recorder,
+            tracking_uri=settings.MLFLOW_TRACKING_URI,
+            model_cache_dir=model_cache_dir(),
+            cwd=settings.BASE_DIR,
+        )
+    from training.core.runner import train
+
+    return train(
+        config,
+        output / "data",
+        output,
+        reporter=progress,
+        model_cache_dir=model_cache_dir(),
+        on_record=recorder,
+        tracking_uri=settings.MLFLOW_TRACKING_URI,
+    )
 
 
 def _model_card_to_mlflow(training_run: TrainingRun, mlflow_run_id: str, progress) -> None:
