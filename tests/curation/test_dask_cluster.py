@@ -7,10 +7,12 @@ import os
 import random
 import sys
 import textwrap
+from io import StringIO
 
 import numpy as np
 import pytest
 from distributed import Client, LocalCluster
+from django.core.management import call_command
 from django.test import override_settings
 
 from curation.integrations.dask_cluster import (
@@ -19,7 +21,7 @@ from curation.integrations.dask_cluster import (
     fold_runner,
     lf_matrix_on_dask,
 )
-from curation.models import RunStatus
+from curation.models import Run, RunStatus
 from curation.quality.core import label_issues
 from curation.quality.models import Finding, FindingKind
 from curation.services.runs import run_create, run_execute
@@ -28,7 +30,7 @@ from curation.weak_supervision.core.python_lfs import PythonLFRowError, load_pyt
 from curation.weak_supervision.models import LFApplication
 from curation.weak_supervision.selectors.applications import application_matrix
 from curation.weak_supervision.services.functions import lf_module_set
-from tests.factories import ExampleFactory, ProjectFactory
+from tests.factories import ExampleFactory, ProjectFactory, UserFactory
 from tests.quality.conftest import quality_project  # noqa: F401 - a fixture used below
 from tests.weak_supervision.test_parallel_apply import LABELS, MODULE, make_rows, snorkel_matrix
 
@@ -197,3 +199,23 @@ def test_quality_check_asked_for_dask_finds_the_same_label_issues(
     assert "label-issue folds on Dask" in on_dask.log and "Dask" not in here.log
     assert _flagged(here) == flagged_on_dask
     assert {"flipped-0", "flipped-1"} <= flagged_on_dask
+
+
+def test_the_commands_ask_for_dask_with_a_flag(cluster, lf_project, quality_project):  # noqa: F811 - the fixture imported above
+    local, _ = cluster
+    UserFactory(is_superuser=True)  # whom the commands act as
+    with override_settings(DASK_SCHEDULER=local.scheduler_address, DASK_MIN_ROWS=10**9):
+        call_command("ws_apply", str(lf_project.pk), "--dask", "--quiet", stdout=StringIO())
+        call_command(
+            "quality_check",
+            str(quality_project.pk),
+            "--check",
+            "label_issues",
+            "--dask",
+            verbosity=0,
+            stdout=StringIO(),
+        )
+    lf_run = Run.objects.get(kind="lf_apply")
+    check_run = Run.objects.get(kind="quality_check")
+    assert lf_run.status == check_run.status == RunStatus.SUCCEEDED, (lf_run.error, check_run.error)
+    assert "on Dask" in lf_run.log and "on Dask" in check_run.log
