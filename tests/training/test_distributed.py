@@ -91,3 +91,35 @@ def test_processes_that_fail_raise_with_their_last_words(tiny_bert, tmp_path):
     assert "exit code" in str(failure.value)
     assert "Training needs examples in both the train and validation splits" in str(failure.value)
     assert not (tmp_path / "out" / "result.json").exists()
+
+
+class Cancelled(Exception):
+    pass
+
+
+class CancelAtFirstStep(Reports):
+    def update(self, percent: float, message: str = "") -> None:
+        if message.startswith("Training: step"):
+            raise Cancelled(message)
+
+
+@pytest.mark.slow
+def test_a_cancel_stops_every_training_process(tiny_bert, classification_data, tmp_path):
+    import psutil
+
+    output = tmp_path / "out"
+    with pytest.raises(Cancelled):
+        train_in_processes(
+            classification_config(tiny_bert),
+            classification_data,
+            output,
+            options=LaunchOptions(processes=2),
+            reporter=CancelAtFirstStep(),
+        )
+    left = [
+        p.pid
+        for p in psutil.process_iter(["cmdline"])
+        if str(output) in " ".join(p.info["cmdline"] or [])
+    ]
+    assert left == []
+    assert not (output / "result.json").exists()
