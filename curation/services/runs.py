@@ -31,6 +31,7 @@ from importlib import import_module
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
@@ -41,6 +42,7 @@ from curation.exceptions import AssayError, RunAlreadyActive, RunCancelled, RunN
 from curation.models import Run, RunStatus
 from curation.models.runs import ACTIVE_RUN_STATUSES
 from curation.permissions import Action
+from curation.services.audit import audit_record
 from curation.services.run_liveness import RunHeartbeat, run_is_abandoned, worker_identity
 
 logger = logging.getLogger(__name__)
@@ -334,6 +336,8 @@ def run_execute(run_id: int, *, listeners: tuple[ProgressListener, ...] = ()) ->
             result = _handler_for(run.kind)(run, progress)
     except RunCancelled as cancel:
         _finish(run, progress, RunStatus.CANCELLED, error=str(cancel))
+        user = get_user_model().objects.filter(username=cancel.cancelled_by).first()
+        _audit_cancel(run, actor=user or cancel.cancelled_by, was=RunStatus.RUNNING)
         logger.info("run %s cancelled by %s", run_id, cancel.cancelled_by)
     except AssayError as exc:
         _finish(run, progress, RunStatus.FAILED, error=str(exc), details=_details(exc))
@@ -380,8 +384,28 @@ def run_cancel(*, run: Run, cancelled_by=None) -> Run:
     # not written: the worker took the queued run meanwhile, or holds SQLite's write lock.
     cache.set(cancel_cache_key(run.pk), name, timeout=7 * 24 * 3600)
     if run.status == RunStatus.QUEUED or run_is_abandoned(run):
-        Run.objects.filter(pk=run.pk, status=run.status).update(
+        was = run.status
+        ended = Run.objects.filter(pk=run.pk, status=was).update(
             status=RunStatus.CANCELLED, error=f"Cancelled by {name}.", finished_at=timezone.now()
         )
+        if ended:
+            _audit_cancel(run, actor=cancelled_by or name, was=was)
     run.refresh_from_db()
     return run
+
+
+def _audit_cancel(run: Run, *, actor, was: str) -> None:
+    """A cancel goes to the project's audit log once the run has ended cancelled: at once
+    for a queued (or dead) run, from the worker for a live one, whose data transaction may
+    hold SQLite's write lock until it reaches its next progress point."""
+    if run.project_id is None:
+        return
+    audit_record(
+        project=run.project,
+        actor=actor,
+        action="run.cancel",
+        target=run,
+        before={"kind": run.kind, "status": was},
+        after={"status": RunStatus.CANCELLED},
+        message=f"Cancelled {run_kind_title(run.kind).lower()} run #{run.pk}",
+    )

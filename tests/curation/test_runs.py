@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from curation.exceptions import RunAlreadyActive, RunNotActive
-from curation.models import Project, Run, RunStatus
+from curation.models import AuditEvent, Project, Run, RunStatus
 from curation.services.run_liveness import worker_identity
 from curation.services.runs import (
     RUN_KINDS,
@@ -191,6 +191,9 @@ def test_a_cancelled_running_run_stops_at_its_next_progress_point_and_rolls_back
     assert run.result == {}
     assert run.finished_at is not None
     assert classification_project.description != "half imported"
+    event = AuditEvent.objects.get(project=classification_project, action="run.cancel")
+    assert (event.actor.username, event.target_id) == ("alice", str(run.pk))
+    assert event.before["status"] == RunStatus.RUNNING
     assert (
         run_create(
             kind=cancelled_kind, target=classification_project, project=classification_project
@@ -208,3 +211,4 @@ def test_a_finished_run_cannot_be_cancelled(long_kind, classification_project):
 
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED
+    assert not AuditEvent.objects.filter(action="run.cancel").exists()
