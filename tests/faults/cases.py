@@ -1,0 +1,247 @@
+"""One fault case per run kind: what a project needs before the run, how a user starts it,
+and what a user can see of its outcome.
+
+``visible(project)`` returns only what pages and the API show, written without primary
+keys (examples by external id or content hash), so two projects seeded alike and run
+alike compare equal: the one whose first run was killed, then rerun, and its twin that
+never saw a fault.
+"""
+
+import hashlib
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from curation.core.readers.options import ImportOptions
+from curation.models import AuditEvent, Example, LabelOrigin, Project, Run
+from curation.services.labels import label_add
+from tests.factories import ExampleFactory, ProjectFactory
+
+TOPICS = {
+    "ham": "lunch meeting family weekend dinner garden movie friends song".split(),
+    "spam": "winner prize claim free cash offer urgent click channel".split(),
+}
+SEED_SIZE = 120
+IMPORT_ROWS = 6_000  # three batches of 2,000: killed after the first is written
+
+
+def seeded_project(name: str) -> Project:
+    """A spam project of SEED_SIZE messages; two in three carry a human (import) label,
+    a few of them wrong, as real data has."""
+    rng = random.Random(12)
+    project = ProjectFactory(name=name, label_set=["ham", "spam"])
+    for n in range(SEED_SIZE):
+        topic = ("ham", "spam")[n % 2]
+        text = " ".join(rng.choices(TOPICS[topic], k=10))
+        example = ExampleFactory(project=project, external_id=f"m{n}", fields={"text": text})
+        if n % 3:
+            label = topic if n % 17 else ("spam" if topic == "ham" else "ham")
+            label_add(
+                example=example, value=label, origin=LabelOrigin.IMPORT, author="seed", audit=False
+            )
+    return project
+
+
+def _audit_actions(project: Project) -> list[str]:
+    return sorted(AuditEvent.objects.filter(project=project).values_list("action", flat=True))
+
+
+def _examples(project: Project) -> list[tuple]:
+    rows = Example.objects.filter(project=project).values_list("content_hash", "resolved_label")
+    return sorted(rows)
+
+
+# --- import -------------------------------------------------------------------------
+
+
+def import_file(folder: Path) -> Path:
+    path = folder / "messages.csv"
+    if not path.exists():
+        lines = (f"imported message {n},{('ham', 'spam')[n % 2]}" for n in range(IMPORT_ROWS))
+        path.write_text("text,label\n" + "\n".join(lines) + "\n")
+    return path
+
+
+def import_begin(project: Project, folder: Path, user) -> Run:
+    from curation.services.imports import import_start
+
+    return import_start(
+        project=project, path=import_file(folder), options=ImportOptions(), created_by=user
+    )
+
+
+def import_visible(project: Project) -> dict:
+    return {"examples": _examples(project), "audit": _audit_actions(project)}
+
+
+# --- version build --------------------------------------------------------------------
+
+
+def version_build_begin(project: Project, folder: Path, user) -> Run:
+    from curation.services.versions import version_build_start
+
+    return version_build_start(project=project, seed=3, created_by=user)
+
+
+def versions_visible(project: Project) -> dict:
+    versions = [
+        (v.number, v.content_hash, v.manifest.get("split_counts"), v.readiness.get("status"))
+        for v in project.versions.order_by("number")
+    ]
+    return {"versions": versions, "audit": _audit_actions(project)}
+
+
+# --- export ---------------------------------------------------------------------------
+
+
+def export_prepare(project: Project, user) -> None:
+    from curation.services.versions import dataset_version_build
+
+    dataset_version_build(project=project, seed=3, created_by=user)
+
+
+def export_begin(project: Project, folder: Path, user) -> Run:
+    from curation.services.exports import export_start
+
+    return export_start(
+        version=project.versions.get(), formats=["jsonl", "parquet"], created_by=user
+    )
+
+
+def exports_visible(project: Project) -> dict:
+    """The exports listed, their data files (the card names the project), and the export
+    folders on disk outside the temporary ones an export writes into first."""
+    from curation.models import ExportFile
+
+    files = ExportFile.objects.filter(export__version__project=project).exclude(
+        path__in=["README.md", "SHA256SUMS"]  # the card names the project; the sums cover it
+    )
+    on_disk = Path(settings.EXPORT_DIR) / str(project.pk)
+    return {
+        "files": sorted(files.values_list("path", "sha256", "size_bytes")),
+        "folders": len(list(on_disk.glob("v*/export-*"))),
+        "audit": _audit_actions(project),
+    }
+
+
+# --- weak supervision -----------------------------------------------------------------
+
+LFS = [
+    ("keyword_prize", ["prize", "free"], "spam"),
+    ("keyword_click", ["click", "channel"], "spam"),
+    ("keyword_family", ["family", "song"], "ham"),
+    ("keyword_lunch", ["lunch", "dinner"], "ham"),
+]
+
+
+def lfs_prepare(project: Project, user) -> None:
+    from curation.weak_supervision.services.functions import labeling_function_create
+
+    for name, words, label in LFS:
+        labeling_function_create(
+            project=project, name=name, kind="keyword", label=label, params={"keywords": words}
+        )
+
+
+def lf_apply_begin(project: Project, folder: Path, user) -> Run:
+    from curation.weak_supervision.services.application import lf_apply_start
+
+    return lf_apply_start(project=project, created_by=user)
+
+
+def applications_visible(project: Project) -> dict:
+    from curation.weak_supervision.models import LFApplication
+
+    applications = [
+        (a.n_examples, a.labels, hashlib.sha256(bytes(a.matrix)).hexdigest(), a.analysis)
+        for a in LFApplication.objects.filter(project=project).order_by("pk")
+    ]
+    return {"applications": applications, "audit": _audit_actions(project)}
+
+
+def fit_prepare(project: Project, user) -> None:
+    from curation.weak_supervision.services.application import lf_apply
+
+    lfs_prepare(project, user)
+    lf_apply(project=project)
+
+
+def label_model_fit_begin(project: Project, folder: Path, user) -> Run:
+    from curation.weak_supervision.services.fit import label_model_fit_start
+
+    return label_model_fit_start(project=project, created_by=user)
+
+
+def weak_labels_visible(project: Project) -> dict:
+    from curation.models import Label
+    from curation.weak_supervision.models import LabelModelFit
+
+    weak = Label.objects.filter(example__project=project, origin=LabelOrigin.LABELING_FUNCTION)
+    return {
+        "fits": list(
+            LabelModelFit.objects.filter(project=project)
+            .order_by("number")
+            .values_list("number", "chosen", "labels_written", "low_confidence")
+        ),
+        "weak_labels": sorted(
+            (external_id, value, round(confidence or 0, 6))
+            for external_id, value, confidence in weak.values_list(
+                "example__external_id", "value", "confidence"
+            )
+        ),
+        "examples": _examples(project),
+        "audit": _audit_actions(project),
+    }
+
+
+# --- quality check ----------------------------------------------------------------------
+
+
+def quality_check_begin(project: Project, folder: Path, user) -> Run:
+    from curation.quality.services.checks import quality_check_start
+
+    return quality_check_start(project=project, model="tfidf", folds=3, created_by=user)
+
+
+def findings_visible(project: Project) -> dict:
+    from curation.quality.models import Finding, QualityCheck
+
+    findings = sorted(
+        (finding.kind, sorted(e.external_id for e in finding.examples.all()))
+        for finding in Finding.objects.filter(project=project).prefetch_related("examples")
+    )
+    checks = [c.summary for c in QualityCheck.objects.filter(project=project).order_by("pk")]
+    return {"checks": checks, "findings": findings, "audit": _audit_actions(project)}
+
+
+@dataclass(frozen=True)
+class FaultCase:
+    """A run kind under a worker killed at ``kill_at`` percent of its progress."""
+
+    name: str
+    begin: Callable[[Project, Path, object], Run]
+    visible: Callable[[Project], dict]
+    kill_at: float
+    prepare: Callable[[Project, object], None] = lambda project, user: None
+
+
+CASES = [
+    FaultCase("import", import_begin, import_visible, kill_at=1),
+    # 50 is reached at 95: every member frozen, inside the build's transaction.
+    FaultCase("version_build", version_build_begin, versions_visible, kill_at=50),
+    # 98: the version is built; its readiness report is next.
+    FaultCase("version_build-readiness", version_build_begin, versions_visible, kill_at=98),
+    FaultCase("export", export_begin, exports_visible, kill_at=50, prepare=export_prepare),
+    FaultCase("lf_apply", lf_apply_begin, applications_visible, kill_at=40, prepare=lfs_prepare),
+    FaultCase(
+        "label_model_fit",
+        label_model_fit_begin,
+        weak_labels_visible,
+        kill_at=50,
+        prepare=fit_prepare,
+    ),
+    FaultCase("quality_check", quality_check_begin, findings_visible, kill_at=45),
+]

@@ -1,0 +1,53 @@
+"""Issue 12's fault suite: for every run kind, a real worker process is SIGKILLed in the
+middle of a run. Nothing partial may be visible, the dead run must end failed before a
+user could start another (within the minute), and the rerun must end exactly where a
+twin project that never saw a fault ends."""
+
+import time
+
+import pytest
+
+from curation.models import Run, RunStatus
+from tests.factories import UserFactory
+from tests.faults.cases import CASES, FaultCase, seeded_project
+from tests.faults.conftest import was_killed
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_a_worker_killed_mid_run_leaves_nothing_partial_and_the_rerun_matches(
+    case: FaultCase, worker, tmp_path, transactional_db
+):
+    # transactional_db: the workers are other processes, which see only committed rows.
+    user = UserFactory(username="owner")
+    faulted, twin = seeded_project("Faulted"), seeded_project("Twin")
+    for project in (faulted, twin):
+        case.prepare(project, user)
+    before = case.visible(faulted)
+
+    killed = case.begin(faulted, tmp_path, user)
+    dying = worker(kill_at=case.kill_at)
+
+    assert was_killed(dying), dying.stderr[-3000:]
+    died_at = time.monotonic()
+    killed.refresh_from_db()
+    assert killed.status == RunStatus.RUNNING  # what a dead worker leaves behind
+    assert case.visible(faulted) == before  # nothing partial
+
+    rerun = case.begin(faulted, tmp_path, user)  # refused while the dead run still blocked
+    reference = case.begin(twin, tmp_path, user)
+    killed.refresh_from_db()
+    assert killed.status == RunStatus.FAILED
+    assert "abandoned" in killed.error
+    assert time.monotonic() - died_at < 60
+
+    finished = worker()
+
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    for run in (rerun, reference):
+        run = Run.objects.get(pk=run.pk)
+        assert run.status == RunStatus.SUCCEEDED, run.error
+    after = case.visible(faulted)
+    assert after != before
+    assert after == case.visible(twin)
