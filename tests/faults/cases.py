@@ -28,6 +28,16 @@ SEED_SIZE = 120
 IMPORT_ROWS = 6_000  # three batches of 2,000: killed after the first is written
 
 
+@dataclass(frozen=True)
+class FaultEnv:
+    """What a case's steps may use: the test's folder, the user who starts runs, and
+    ``fixture(name)`` for fixtures only some cases need (a tiny model to train)."""
+
+    folder: Path
+    user: object
+    fixture: Callable[[str], object]
+
+
 def seeded_project(name: str) -> Project:
     """A spam project of SEED_SIZE messages; two in three carry a human (import) label,
     a few of them wrong, as real data has."""
@@ -65,11 +75,11 @@ def import_file(folder: Path) -> Path:
     return path
 
 
-def import_begin(project: Project, folder: Path, user) -> Run:
+def import_begin(project: Project, env: FaultEnv) -> Run:
     from curation.services.imports import import_start
 
     return import_start(
-        project=project, path=import_file(folder), options=ImportOptions(), created_by=user
+        project=project, path=import_file(env.folder), options=ImportOptions(), created_by=env.user
     )
 
 
@@ -80,10 +90,10 @@ def import_visible(project: Project) -> dict:
 # --- version build --------------------------------------------------------------------
 
 
-def version_build_begin(project: Project, folder: Path, user) -> Run:
+def version_build_begin(project: Project, env: FaultEnv) -> Run:
     from curation.services.versions import version_build_start
 
-    return version_build_start(project=project, seed=3, created_by=user)
+    return version_build_start(project=project, seed=3, created_by=env.user)
 
 
 def versions_visible(project: Project) -> dict:
@@ -97,17 +107,17 @@ def versions_visible(project: Project) -> dict:
 # --- export ---------------------------------------------------------------------------
 
 
-def export_prepare(project: Project, user) -> None:
+def export_prepare(project: Project, env: FaultEnv) -> None:
     from curation.services.versions import dataset_version_build
 
-    dataset_version_build(project=project, seed=3, created_by=user)
+    dataset_version_build(project=project, seed=3, created_by=env.user)
 
 
-def export_begin(project: Project, folder: Path, user) -> Run:
+def export_begin(project: Project, env: FaultEnv) -> Run:
     from curation.services.exports import export_start
 
     return export_start(
-        version=project.versions.get(), formats=["jsonl", "parquet"], created_by=user
+        version=project.versions.get(), formats=["jsonl", "parquet"], created_by=env.user
     )
 
 
@@ -137,7 +147,7 @@ LFS = [
 ]
 
 
-def lfs_prepare(project: Project, user) -> None:
+def lfs_prepare(project: Project, env: FaultEnv) -> None:
     from curation.weak_supervision.services.functions import labeling_function_create
 
     for name, words, label in LFS:
@@ -146,10 +156,10 @@ def lfs_prepare(project: Project, user) -> None:
         )
 
 
-def lf_apply_begin(project: Project, folder: Path, user) -> Run:
+def lf_apply_begin(project: Project, env: FaultEnv) -> Run:
     from curation.weak_supervision.services.application import lf_apply_start
 
-    return lf_apply_start(project=project, created_by=user)
+    return lf_apply_start(project=project, created_by=env.user)
 
 
 def applications_visible(project: Project) -> dict:
@@ -162,17 +172,17 @@ def applications_visible(project: Project) -> dict:
     return {"applications": applications, "audit": _audit_actions(project)}
 
 
-def fit_prepare(project: Project, user) -> None:
+def fit_prepare(project: Project, env: FaultEnv) -> None:
     from curation.weak_supervision.services.application import lf_apply
 
-    lfs_prepare(project, user)
+    lfs_prepare(project, env)
     lf_apply(project=project)
 
 
-def label_model_fit_begin(project: Project, folder: Path, user) -> Run:
+def label_model_fit_begin(project: Project, env: FaultEnv) -> Run:
     from curation.weak_supervision.services.fit import label_model_fit_start
 
-    return label_model_fit_start(project=project, created_by=user)
+    return label_model_fit_start(project=project, created_by=env.user)
 
 
 def weak_labels_visible(project: Project) -> dict:
@@ -200,10 +210,10 @@ def weak_labels_visible(project: Project) -> dict:
 # --- quality check ----------------------------------------------------------------------
 
 
-def quality_check_begin(project: Project, folder: Path, user) -> Run:
+def quality_check_begin(project: Project, env: FaultEnv) -> Run:
     from curation.quality.services.checks import quality_check_start
 
-    return quality_check_start(project=project, model="tfidf", folds=3, created_by=user)
+    return quality_check_start(project=project, model="tfidf", folds=3, created_by=env.user)
 
 
 def findings_visible(project: Project) -> dict:
@@ -217,15 +227,71 @@ def findings_visible(project: Project) -> dict:
     return {"checks": checks, "findings": findings, "audit": _audit_actions(project)}
 
 
+# --- training ---------------------------------------------------------------------------
+
+
+def training_prepare(project: Project, env: FaultEnv) -> None:
+    from curation.models import DatasetVersion
+    from curation.services.versions import dataset_version_build
+
+    version = dataset_version_build(project=project, seed=3)
+    DatasetVersion.objects.filter(pk=version.pk).update(status="approved")  # review: elsewhere
+
+
+def training_begin(project: Project, env: FaultEnv) -> Run:
+    """The first attempt is a launch; after a killed one, the user resumes the same run."""
+    from training.models import TrainingRun
+    from training.services import training_run_resume, training_run_start
+
+    existing = TrainingRun.objects.filter(project=project).first()
+    if existing is not None:
+        return training_run_resume(training_run=existing, created_by=env.user).run
+    values = {
+        "base_model": env.fixture("tiny_bert"),
+        "max_steps": 8,
+        "eval_steps": 2,
+        "batch_size": 8,
+        "max_length": 16,
+        "learning_rate": 5e-3,
+        "early_stopping_patience": 0,
+        "bootstrap_samples": 20,
+        "seed": 7,
+    }
+    return training_run_start(
+        version=project.versions.get(), values=values, created_by=env.user
+    ).run
+
+
+def training_visible(project: Project) -> dict:
+    """The registry row as its page shows it once finished; the live curves of a run in
+    progress are left out (a killed attempt's curves continue in the resumed one)."""
+    from training.models import TrainingRun
+
+    runs = [
+        {
+            "finished": run.finished_at is not None,
+            "global_step": run.global_step,
+            "best_metric": run.best_metric,
+            "validation_steps": [p["step"] for p in (run.history or {}).get("validation", [])]
+            if run.finished_at
+            else None,
+            "artifact": bool(run.artifact_path) and Path(run.artifact_path).is_dir(),
+            "model_card": bool(run.model_card),
+        }
+        for run in TrainingRun.objects.filter(project=project)
+    ]
+    return {"training_runs": runs, "audit": _audit_actions(project)}
+
+
 @dataclass(frozen=True)
 class FaultCase:
     """A run kind under a worker killed at ``kill_at`` percent of its progress."""
 
     name: str
-    begin: Callable[[Project, Path, object], Run]
+    begin: Callable[[Project, FaultEnv], Run]
     visible: Callable[[Project], dict]
     kill_at: float
-    prepare: Callable[[Project, object], None] = lambda project, user: None
+    prepare: Callable[[Project, FaultEnv], None] = lambda project, env: None
 
 
 CASES = [
@@ -244,4 +310,6 @@ CASES = [
         prepare=fit_prepare,
     ),
     FaultCase("quality_check", quality_check_begin, findings_visible, kill_at=45),
+    # 40 is step 4 of 8: checkpoint 2 is on disk, the resumed attempt goes on from it.
+    FaultCase("training", training_begin, training_visible, kill_at=40, prepare=training_prepare),
 ]

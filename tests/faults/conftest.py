@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.training.conftest import tiny_bert  # noqa: F401 - the training case's base model
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -60,3 +62,9 @@ def worker(database_backend, tmp_path):
 
 def was_killed(process: subprocess.CompletedProcess) -> bool:
     return process.returncode == -signal.SIGKILL
+
+
+@pytest.fixture(autouse=True)
+def _training_in_test_folder(settings, tmp_path):
+    """Training output goes where the worker (ASSAY_DATA_DIR=tmp_path) writes it too."""
+    settings.TRAINING_DIR = tmp_path / "training"

@@ -9,7 +9,7 @@ import pytest
 
 from curation.models import Run, RunStatus
 from tests.factories import UserFactory
-from tests.faults.cases import CASES, FaultCase, seeded_project
+from tests.faults.cases import CASES, FaultCase, FaultEnv, seeded_project
 from tests.faults.conftest import was_killed
 
 pytestmark = pytest.mark.slow
@@ -17,16 +17,16 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_a_worker_killed_mid_run_leaves_nothing_partial_and_the_rerun_matches(
-    case: FaultCase, worker, tmp_path, transactional_db
+    case: FaultCase, worker, tmp_path, transactional_db, request
 ):
     # transactional_db: the workers are other processes, which see only committed rows.
-    user = UserFactory(username="owner")
+    env = FaultEnv(tmp_path, UserFactory(username="owner"), request.getfixturevalue)
     faulted, twin = seeded_project("Faulted"), seeded_project("Twin")
     for project in (faulted, twin):
-        case.prepare(project, user)
+        case.prepare(project, env)
+    # What starting a run makes (a training run's registry row) is there before the work.
+    killed = case.begin(faulted, env)
     before = case.visible(faulted)
-
-    killed = case.begin(faulted, tmp_path, user)
     dying = worker(kill_at=case.kill_at)
 
     assert was_killed(dying), dying.stderr[-3000:]
@@ -35,8 +35,8 @@ def test_a_worker_killed_mid_run_leaves_nothing_partial_and_the_rerun_matches(
     assert killed.status == RunStatus.RUNNING  # what a dead worker leaves behind
     assert case.visible(faulted) == before  # nothing partial
 
-    rerun = case.begin(faulted, tmp_path, user)  # refused while the dead run still blocked
-    reference = case.begin(twin, tmp_path, user)
+    rerun = case.begin(faulted, env)  # refused while the dead run still blocked
+    reference = case.begin(twin, env)
     killed.refresh_from_db()
     assert killed.status == RunStatus.FAILED
     assert "abandoned" in killed.error
