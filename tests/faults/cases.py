@@ -55,8 +55,10 @@ def seeded_project(name: str) -> Project:
     return project
 
 
-def _audit_actions(project: Project) -> list[str]:
-    return sorted(AuditEvent.objects.filter(project=project).values_list("action", flat=True))
+def _audit_actions(project: Project, *, retries: str = "") -> list[str]:
+    """The audit log's actions, without ``retries``: the user's own "start it again"."""
+    events = AuditEvent.objects.filter(project=project).exclude(action=retries)
+    return sorted(events.values_list("action", flat=True))
 
 
 def _examples(project: Project) -> list[tuple]:
@@ -283,6 +285,47 @@ def training_visible(project: Project) -> dict:
     return {"training_runs": runs, "audit": _audit_actions(project)}
 
 
+# --- deployment start -------------------------------------------------------------------
+
+
+def deployment_prepare(project: Project, env: FaultEnv) -> None:
+    from tests.serving.helpers import finished_training_run
+
+    finished_training_run(
+        project,
+        base=env.fixture("tiny_bert"),
+        adapter=env.fixture("tiny_bert_adapter"),
+        labels=["ham", "spam"],
+    )
+
+
+def deployment_begin(project: Project, env: FaultEnv) -> Run:
+    """The first start; after a killed one, the user starts the same deployment again."""
+    from serving.models import Deployment
+    from serving.services.deployments import deployment_start, deployment_start_retry
+    from training.models import TrainingRun
+
+    existing = Deployment.objects.filter(project=project).first()
+    if existing is not None:
+        return deployment_start_retry(deployment=existing, created_by=env.user).run
+    training_run = TrainingRun.objects.get(project=project)
+    name = f"{project.name.lower()}-model"
+    return deployment_start(training_run=training_run, name=name, created_by=env.user).run
+
+
+def deployments_visible(project: Project) -> dict:
+    from serving.models import Deployment
+
+    deployments = [
+        (d.status, d.error, d.started_at is not None, d.task_type, d.adapter_path != "")
+        for d in Deployment.objects.filter(project=project)
+    ]
+    return {
+        "deployments": deployments,
+        "audit": _audit_actions(project, retries="deployment.retry"),
+    }
+
+
 @dataclass(frozen=True)
 class FaultCase:
     """A run kind under a worker killed at ``kill_at`` percent of its progress."""
@@ -312,4 +355,12 @@ CASES = [
     FaultCase("quality_check", quality_check_begin, findings_visible, kill_at=45),
     # 40 is step 4 of 8: checkpoint 2 is on disk, the resumed attempt goes on from it.
     FaultCase("training", training_begin, training_visible, kill_at=40, prepare=training_prepare),
+    # 5: the one progress point, before the model loads and answers its smoke request.
+    FaultCase(
+        "deployment_start",
+        deployment_begin,
+        deployments_visible,
+        kill_at=5,
+        prepare=deployment_prepare,
+    ),
 ]

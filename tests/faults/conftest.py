@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.serving.conftest import tiny_bert_adapter  # noqa: F401 - the deployment case's model
 from tests.training.conftest import tiny_bert  # noqa: F401 - the training case's base model
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
