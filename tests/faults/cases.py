@@ -326,6 +326,82 @@ def deployments_visible(project: Project) -> dict:
     }
 
 
+# --- Label Studio push and pull -------------------------------------------------------------
+
+EXTRA_FOR_PUSH = 1_000  # with the seed, two batches (1,000 and 120 tasks): killed after the first
+
+
+def push_prepare(project: Project, env: FaultEnv) -> None:
+    Example.objects.bulk_create(
+        ExampleFactory.build(project=project, external_id=f"x{n}", fields={"text": f"more {n}"})
+        for n in range(EXTRA_FOR_PUSH)
+    )
+    env.fixture("linked")(project)
+
+
+def push_begin(project: Project, env: FaultEnv) -> Run:
+    from labeling.services.push import label_studio_push_start
+
+    return label_studio_push_start(project=project, created_by=env.user)
+
+
+def tasks_visible(project: Project, client) -> dict:
+    """The Label Studio project's tasks by external id, and what Assay has linked."""
+    from labeling.models import TaskLink
+
+    link = project.label_studio_link
+    link.refresh_from_db()
+    in_label_studio = sorted(task.external_id for task in client.tasks_iter(link.ls_project_id))
+    linked = sorted(
+        TaskLink.objects.filter(link=link).values_list("example__external_id", flat=True)
+    )
+    return {"tasks": in_label_studio, "linked": linked, "task_count": link.task_count}
+
+
+def push_partial(before: dict, after: dict) -> None:
+    """A push goes batch by batch (Label Studio has no transactions): a killed one leaves
+    whole batches, each task linked once, which the next push goes on from."""
+    assert before["tasks"] == []
+    assert 0 < len(after["tasks"]) < EXTRA_FOR_PUSH + SEED_SIZE
+    assert after["tasks"] == after["linked"] == sorted(set(after["tasks"]))
+
+
+def pull_prepare(project: Project, env: FaultEnv) -> None:
+    from labeling.core.label_config import classification_result
+    from labeling.services.push import label_studio_push
+
+    client = env.fixture("ls_client")
+    env.fixture("linked")(project)
+    label_studio_push(project=project, client=client)
+    links = project.label_studio_link.tasks.select_related("example").order_by("example__pk")
+    for n, task in enumerate(links[:12]):
+        label = ("ham", "spam")[n % 3 == 0]
+        client.annotation_create(
+            task.ls_task_id, result=classification_result(label, to_name="text")
+        )
+
+
+def pull_begin(project: Project, env: FaultEnv) -> Run:
+    from labeling.services.pull import label_studio_pull_start
+
+    return label_studio_pull_start(project=project, created_by=env.user)
+
+
+def annotations_visible(project: Project) -> dict:
+    from curation.models import Label
+
+    link = project.label_studio_link
+    link.refresh_from_db()
+    labels = Label.objects.filter(example__project=project, origin=LabelOrigin.ANNOTATOR)
+    return {
+        "labels": sorted(labels.values_list("example__external_id", "value")),
+        "examples": _examples(project),
+        "annotation_count": link.annotation_count,
+        "pulled": link.last_pull_at is not None,
+        "audit": _audit_actions(project),
+    }
+
+
 @dataclass(frozen=True)
 class FaultCase:
     """A run kind under a worker killed at ``kill_at`` percent of its progress."""
@@ -335,6 +411,8 @@ class FaultCase:
     visible: Callable[[Project], dict]
     kill_at: float
     prepare: Callable[[Project, FaultEnv], None] = lambda project, env: None
+    # For a kind that resumes instead of rolling back: checks what the kill left.
+    partial: Callable[[dict, dict], None] | None = None
 
 
 CASES = [
@@ -363,4 +441,22 @@ CASES = [
         kill_at=5,
         prepare=deployment_prepare,
     ),
+    FaultCase(
+        "label_studio_push",
+        push_begin,
+        lambda project: tasks_visible(project, label_studio_client()),
+        kill_at=10,
+        prepare=push_prepare,
+        partial=push_partial,
+    ),
+    # 50: annotations read from Label Studio, about to be applied.
+    FaultCase(
+        "label_studio_pull", pull_begin, annotations_visible, kill_at=50, prepare=pull_prepare
+    ),
 ]
+
+
+def label_studio_client():
+    from labeling.integrations.label_studio import label_studio_client as client
+
+    return client()

@@ -12,6 +12,12 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.labeling.conftest import (  # noqa: F401 - the Label Studio cases' server
+    _no_webhooks_unless_asked,
+    label_studio_server,
+    linked,
+    ls_client,
+)
 from tests.serving.conftest import tiny_bert_adapter  # noqa: F401 - the deployment case's model
 from tests.training.conftest import tiny_bert  # noqa: F401 - the training case's base model
 
