@@ -9,13 +9,16 @@ import pytest
 
 from curation.models import Run, RunStatus
 from tests.factories import UserFactory
-from tests.faults.cases import CASES, FaultCase, FaultEnv, seeded_project
+from tests.faults import cases_data, cases_integrations
 from tests.faults.conftest import was_killed
+from tests.faults.seed import FaultCase, FaultEnv, seeded_project
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+@pytest.mark.parametrize(
+    "case", cases_data.CASES + cases_integrations.CASES, ids=lambda case: case.name
+)
 def test_a_worker_killed_mid_run_leaves_nothing_partial_and_the_rerun_matches(
     case: FaultCase, worker, tmp_path, transactional_db, request
 ):
