@@ -15,7 +15,6 @@ TOPICS = {
     "spam": "winner prize claim free cash offer urgent click channel".split(),
 }
 SEED_SIZE = 120
-IMPORT_ROWS = 6_000  # three batches of 2,000: killed after the first is written
 
 
 @dataclass(frozen=True)
