@@ -22,10 +22,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from curation.models import Run
+from curation.models import Run, RunStatus
 
 logger = logging.getLogger(__name__)
 
@@ -132,3 +134,38 @@ def run_is_abandoned(run: Run) -> bool:
     cutoff = timezone.now() - timedelta(seconds=_stale_after_seconds())
     silent = run.heartbeat_at is None or run.heartbeat_at < cutoff
     return silent and not run_is_beating(run.pk)
+
+
+def retry_on_lost_connection(write, *, seconds: float = 60.0, wait: float = 1.0):
+    """Call ``write()``; while the database is out of reach (a restarted or failed-over
+    server), drop the dead connection and try again, for up to ``seconds``. How a run
+    ended is recorded even when the database went away under it, instead of the run
+    staying "running" until the stale limit. Inside a transaction the error is raised:
+    the caller's transaction is lost anyway."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return write()
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block or time.monotonic() >= deadline:
+                raise
+            logger.warning("database unreachable; retrying in %.0f s", wait, exc_info=True)
+            connection.close()
+            time.sleep(wait)
+
+
+def runs_fail_abandoned(*, kind: str, target_type: ContentType, target_id: int) -> None:
+    """A run whose worker died keeps its status forever; once abandoned (see
+    `run_is_abandoned`) it is marked failed so it no longer blocks new runs."""
+    running = Run.objects.filter(
+        kind=kind, target_type=target_type, target_id=target_id, status=RunStatus.RUNNING
+    ).only("pk", "worker", "heartbeat_at")
+    dead = [run.pk for run in running if run_is_abandoned(run)]
+    if not dead:
+        return
+    Run.objects.filter(pk__in=dead, status=RunStatus.RUNNING).update(
+        status=RunStatus.FAILED,
+        error="The worker stopped reporting progress; the run was abandoned.",
+        finished_at=timezone.now(),
+    )
+    logger.warning("runs %s were abandoned by their workers; marked failed", dead)

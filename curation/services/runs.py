@@ -43,7 +43,13 @@ from curation.models import Run, RunStatus
 from curation.models.runs import ACTIVE_RUN_STATUSES
 from curation.permissions import Action
 from curation.services.audit import audit_record
-from curation.services.run_liveness import RunHeartbeat, run_is_abandoned, worker_identity
+from curation.services.run_liveness import (
+    RunHeartbeat,
+    retry_on_lost_connection,
+    run_is_abandoned,
+    runs_fail_abandoned,
+    worker_identity,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -195,10 +201,12 @@ class RunProgress:
             listener(percent, self.run.message)
         self._maybe_write_row()
 
-    def log(self, line: str) -> None:
+    def log(self, line: str, *, write: bool = True) -> None:
+        """Add a line to the run's log; ``write=False`` keeps it for the next flush."""
         logger.info("run %s: %s", self.run.pk, line)
         self._pending_log.append(line)
-        self._maybe_write_row()
+        if write:
+            self._maybe_write_row()
 
     def _maybe_write_row(self, force: bool = False) -> None:
         # Inside the caller's transaction a write would stay invisible until commit and,
@@ -224,23 +232,6 @@ class RunProgress:
         )
 
 
-def _fail_stale_runs(kind: str, target_type: ContentType, target_id: int) -> None:
-    """A run whose worker died keeps its status forever; once abandoned (see
-    `run_is_abandoned`) it is marked failed so it no longer blocks new runs."""
-    running = Run.objects.filter(
-        kind=kind, target_type=target_type, target_id=target_id, status=RunStatus.RUNNING
-    ).only("pk", "worker", "heartbeat_at")
-    dead = [run.pk for run in running if run_is_abandoned(run)]
-    if not dead:
-        return
-    Run.objects.filter(pk__in=dead, status=RunStatus.RUNNING).update(
-        status=RunStatus.FAILED,
-        error="The worker stopped reporting progress; the run was abandoned.",
-        finished_at=timezone.now(),
-    )
-    logger.warning("runs %s were abandoned by their workers; marked failed", dead)
-
-
 def run_create(
     *,
     kind: str,
@@ -251,7 +242,7 @@ def run_create(
 ) -> Run:
     """Create a queued run, refusing while one of the same kind runs on the same target."""
     target_type = ContentType.objects.get_for_model(target)
-    _fail_stale_runs(kind, target_type, target.pk)
+    runs_fail_abandoned(kind=kind, target_type=target_type, target_id=target.pk)
     try:
         with transaction.atomic():
             return Run.objects.create(
@@ -342,7 +333,7 @@ def run_execute(run_id: int, *, listeners: tuple[ProgressListener, ...] = ()) ->
     except AssayError as exc:
         _finish(run, progress, RunStatus.FAILED, error=str(exc), details=_details(exc))
     except Exception as exc:  # noqa: BLE001 - any crash must end the run as failed, not hang it
-        progress.log(traceback.format_exc())
+        progress.log(traceback.format_exc(), write=False)  # the database may be what failed
         _finish(run, progress, RunStatus.FAILED, error=f"Unexpected error: {exc!r}")
         logger.exception("run %s crashed", run_id)
     else:
@@ -364,10 +355,14 @@ def _finish(run: Run, progress: RunProgress, status: str, *, error: str = "", de
     if details:
         run.result = {**run.result, **details}
     run.finished_at = timezone.now()
-    progress.flush()
-    Run.objects.filter(pk=run.pk).update(
-        status=run.status, error=run.error, result=run.result, finished_at=run.finished_at
-    )
+
+    def record() -> None:
+        progress.flush()
+        Run.objects.filter(pk=run.pk).update(
+            status=run.status, error=run.error, result=run.result, finished_at=run.finished_at
+        )
+
+    retry_on_lost_connection(record)
     cache.delete_many([live_cache_key(run.pk), cancel_cache_key(run.pk)])
 
 
