@@ -67,6 +67,26 @@ def worker(database_backend, tmp_path):
     return run
 
 
+@pytest.fixture
+def worker_process(database_backend, tmp_path):
+    """``worker_process(**env)``: a ``db_worker --batch`` started in the background (a
+    Popen), for a test that acts on the world while the worker runs."""
+
+    def start(**extra: str) -> subprocess.Popen:
+        command = ["db_worker", "--batch", "--no-startup-delay", "--no-reload", "--skip-checks",
+                   "--queue-name", "*"]  # fmt: skip
+        return subprocess.Popen(
+            [sys.executable, "-m", "tests.worker_handlers", *command],
+            cwd=REPO_ROOT,
+            env=worker_env(tmp_path, **extra),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    return start
+
+
 def was_killed(process: subprocess.CompletedProcess) -> bool:
     return process.returncode == -signal.SIGKILL
 
