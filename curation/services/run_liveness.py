@@ -156,16 +156,46 @@ def retry_on_lost_connection(write, *, seconds: float = 60.0, wait: float = 1.0)
 
 def runs_fail_abandoned(*, kind: str, target_type: ContentType, target_id: int) -> None:
     """A run whose worker died keeps its status forever; once abandoned (see
-    `run_is_abandoned`) it is marked failed so it no longer blocks new runs."""
-    running = Run.objects.filter(
-        kind=kind, target_type=target_type, target_id=target_id, status=RunStatus.RUNNING
-    ).only("pk", "worker", "heartbeat_at")
-    dead = [run.pk for run in running if run_is_abandoned(run)]
-    if not dead:
-        return
-    Run.objects.filter(pk__in=dead, status=RunStatus.RUNNING).update(
-        status=RunStatus.FAILED,
-        error="The worker stopped reporting progress; the run was abandoned.",
-        finished_at=timezone.now(),
-    )
-    logger.warning("runs %s were abandoned by their workers; marked failed", dead)
+    `run_is_abandoned`) it is marked failed so it no longer blocks new runs. So is a queued
+    run whose task the queue no longer holds (Redis restarted without persistence)."""
+    runs = Run.objects.filter(
+        kind=kind,
+        target_type=target_type,
+        target_id=target_id,
+        status__in=(RunStatus.RUNNING, RunStatus.QUEUED),
+    ).only("pk", "status", "worker", "heartbeat_at", "task_id")
+    for status, test, error in (
+        (RunStatus.RUNNING, run_is_abandoned, ABANDONED),
+        (RunStatus.QUEUED, run_task_is_lost, LOST),
+    ):
+        dead = [run.pk for run in runs if run.status == status and test(run)]
+        if dead:
+            Run.objects.filter(pk__in=dead, status=status).update(
+                status=RunStatus.FAILED, error=error, finished_at=timezone.now()
+            )
+            logger.warning("runs %s: %s", dead, error)
+
+
+ABANDONED = "The worker stopped reporting progress; the run was abandoned."
+LOST = (
+    "The task queue lost this run before a worker took it (its server restarted without "
+    "keeping its data); start it again."
+)
+
+
+def run_task_is_lost(run: Run) -> bool:
+    """Whether the task backend says a queued run's task does not exist. A backend that
+    cannot answer (down, or one that keeps no results) keeps the run queued."""
+    from django_tasks.exceptions import TaskResultDoesNotExist
+
+    from curation.tasks import run_execute_task
+
+    if not run.task_id:
+        return False  # enqueued when its transaction commits
+    try:
+        run_execute_task.get_backend().get_result(run.task_id)
+    except TaskResultDoesNotExist:
+        return True
+    except Exception:  # noqa: BLE001 - cannot tell: the run keeps blocking, as before
+        return False
+    return False
