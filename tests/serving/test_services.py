@@ -70,6 +70,30 @@ def test_a_deployment_whose_start_failed_is_started_again_but_an_active_one_is_n
         deployment_start_retry(deployment=deployment)
 
 
+def test_a_failed_deployment_is_restarted_through_the_api(
+    fake_engine, generation_run, django_capture_on_commit_callbacks
+):
+    from curation.services.api_tokens import api_token_create
+    from tests.factories import MembershipFactory, UserFactory
+
+    deployment = deployment_start(training_run=generation_run, name="bot-v1")  # not run yet
+    Deployment.objects.filter(pk=deployment.pk).update(status="failed", error="no memory")
+    deployment.run.status = RunStatus.FAILED
+    deployment.run.save(update_fields=["status"])
+    mel = UserFactory(username="mel")
+    MembershipFactory(project=generation_run.project, user=mel, role="ml_engineer")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=mel, name='t')[1]}")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/api/deployments/{deployment.pk}/restart")
+    again = client.post(f"/api/deployments/{deployment.pk}/restart")
+
+    assert response.status_code == 202
+    assert Deployment.objects.get(pk=deployment.pk).status == "active"
+    assert again.status_code == 400
+    assert "only a deployment whose start failed" in again.json()["detail"]
+
+
 @pytest.mark.parametrize(
     ("name", "message"),
     [("Bad Name!", "not a usable model name"), ("", "not a usable model name")],
