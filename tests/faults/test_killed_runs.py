@@ -8,6 +8,7 @@ import time
 import pytest
 
 from curation.models import Run, RunStatus
+from curation.selectors.runs import run_live_state
 from tests.factories import UserFactory
 from tests.faults import cases_data, cases_integrations
 from tests.faults.conftest import was_killed
@@ -35,7 +36,8 @@ def test_a_worker_killed_mid_run_leaves_nothing_partial_and_the_rerun_matches(
     assert was_killed(dying), dying.stderr[-3000:]
     died_at = time.monotonic()
     killed.refresh_from_db()
-    assert killed.status == RunStatus.RUNNING  # what a dead worker leaves behind
+    assert killed.status == RunStatus.RUNNING  # what a dead worker leaves in its row,
+    assert run_live_state(killed)["status"] == RunStatus.FAILED  # not what a user sees
     if case.partial is None:
         assert case.visible(faulted) == before  # nothing partial
     else:
