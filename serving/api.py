@@ -87,6 +87,21 @@ def deployment_stop(request, deployment_id: int):
     return _deployment_out(stop(deployment=deployment, user=request.auth))
 
 
+@router.post(
+    "/deployments/{deployment_id}/restart",
+    response={202: DeploymentOut, 400: ErrorOut, 403: ErrorOut},
+)
+def deployment_restart(request, deployment_id: int):
+    """Start again a deployment whose start failed or whose worker died mid-start."""
+    from serving.services.deployments import deployment_start_retry
+
+    deployment = get_object_or_404(Deployment, pk=deployment_id)
+    project_for_user(request.auth, deployment.project_id, Action.SERVE)
+    deployment = deployment_start_retry(deployment=deployment, created_by=request.auth)
+    deployment.refresh_from_db()
+    return Status(202, _deployment_out(deployment))
+
+
 # -- applications --------------------------------------------------------------------------
 
 

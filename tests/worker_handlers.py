@@ -3,7 +3,12 @@ command (``db_worker``) with them registered, so a worker subprocess can execute
 ``python -m tests.worker_handlers db_worker --batch``.
 
 ``ASSAY_TEST_PROGRESS_DELAY=SECONDS`` makes every progress report of that process wait, so
-a test can catch a run mid-way (and kill it) however fast the machine is."""
+a test can catch a run mid-way (and kill it) however fast the machine is.
+
+``ASSAY_TEST_KILL_AT_PROGRESS=PERCENT`` is a fault point: the first progress report of that
+process at or past PERCENT (below 100) is published, and then the process SIGKILLs itself,
+wherever the handler is (inside its data transaction, between Label Studio batches...): a
+worker dying mid-run at a chosen, reproducible point."""
 
 import os
 import sys
@@ -54,6 +59,22 @@ def slow_down_progress(seconds: float) -> None:
     RunProgress.publish = slow_publish
 
 
+def kill_at_progress(percent: float) -> None:
+    import signal
+
+    from curation.services.runs import RunProgress
+
+    publish = RunProgress.publish
+
+    def publish_then_die(self, reported: float, message: str = "") -> None:
+        publish(self, reported, message)
+        if percent <= reported < 100:
+            sys.stdout.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    RunProgress.publish = publish_then_die
+
+
 def main(argv: list[str]) -> None:
     import django
     from django.core.management import execute_from_command_line
@@ -63,6 +84,8 @@ def main(argv: list[str]) -> None:
     register_test_handlers()
     if os.environ.get("ASSAY_TEST_PROGRESS_DELAY"):
         slow_down_progress(float(os.environ["ASSAY_TEST_PROGRESS_DELAY"]))
+    if os.environ.get("ASSAY_TEST_KILL_AT_PROGRESS"):
+        kill_at_progress(float(os.environ["ASSAY_TEST_KILL_AT_PROGRESS"]))
     execute_from_command_line(["manage.py", *argv])
 
 

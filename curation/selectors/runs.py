@@ -2,16 +2,22 @@
 
 from django.core.cache import cache
 
-from curation.models import Run
+from curation.models import Run, RunStatus
 from curation.models.runs import ACTIVE_RUN_STATUSES
+from curation.services.run_liveness import ABANDONED, run_is_abandoned
 from curation.services.runs import live_cache_key, run_cancel_requested_by
 
 
 def run_live_state(run: Run) -> dict:
     """Status, progress and message as of now: the cache's live values while the run is
     active (the row is written less often), else the row's final ones; and who asked to
-    cancel it, while it has not stopped yet."""
+    cancel it, while it has not stopped yet. A running run whose worker is dead (see
+    `run_is_abandoned`) is failed, with the reason as ``error``."""
     state = {"status": run.status, "progress": run.progress, "message": run.message}
+    if run.status == RunStatus.RUNNING and run_is_abandoned(run):
+        # Shown as it is (its worker is dead) without writing here: the row is corrected
+        # by the next start of its kind, or a cancel.
+        return {**state, "status": RunStatus.FAILED, "error": ABANDONED}
     if run.is_active:
         state.update(cache.get(live_cache_key(run.pk)) or {})
         state["cancel_requested_by"] = run_cancel_requested_by(run.pk)

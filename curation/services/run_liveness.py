@@ -22,10 +22,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from curation.models import Run
+from curation.models import Run, RunStatus
 
 logger = logging.getLogger(__name__)
 
@@ -132,3 +134,68 @@ def run_is_abandoned(run: Run) -> bool:
     cutoff = timezone.now() - timedelta(seconds=_stale_after_seconds())
     silent = run.heartbeat_at is None or run.heartbeat_at < cutoff
     return silent and not run_is_beating(run.pk)
+
+
+def retry_on_lost_connection(write, *, seconds: float = 60.0, wait: float = 1.0):
+    """Call ``write()``; while the database is out of reach (a restarted or failed-over
+    server), drop the dead connection and try again, for up to ``seconds``. How a run
+    ended is recorded even when the database went away under it, instead of the run
+    staying "running" until the stale limit. Inside a transaction the error is raised:
+    the caller's transaction is lost anyway."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return write()
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block or time.monotonic() >= deadline:
+                raise
+            logger.warning("database unreachable; retrying in %.0f s", wait, exc_info=True)
+            connection.close()
+            time.sleep(wait)
+
+
+def runs_fail_abandoned(*, kind: str, target_type: ContentType, target_id: int) -> None:
+    """A run whose worker died keeps its status forever; once abandoned (see
+    `run_is_abandoned`) it is marked failed so it no longer blocks new runs. So is a queued
+    run whose task the queue no longer holds (Redis restarted without persistence)."""
+    runs = Run.objects.filter(
+        kind=kind,
+        target_type=target_type,
+        target_id=target_id,
+        status__in=(RunStatus.RUNNING, RunStatus.QUEUED),
+    ).only("pk", "status", "worker", "heartbeat_at", "task_id")
+    for status, test, error in (
+        (RunStatus.RUNNING, run_is_abandoned, ABANDONED),
+        (RunStatus.QUEUED, run_task_is_lost, LOST),
+    ):
+        dead = [run.pk for run in runs if run.status == status and test(run)]
+        if dead:
+            Run.objects.filter(pk__in=dead, status=status).update(
+                status=RunStatus.FAILED, error=error, finished_at=timezone.now()
+            )
+            logger.warning("runs %s: %s", dead, error)
+
+
+ABANDONED = "The worker stopped reporting progress; the run was abandoned."
+LOST = (
+    "The task queue lost this run before a worker took it (its server restarted without "
+    "keeping its data); start it again."
+)
+
+
+def run_task_is_lost(run: Run) -> bool:
+    """Whether the task backend says a queued run's task does not exist. A backend that
+    cannot answer (down, or one that keeps no results) keeps the run queued."""
+    from django_tasks.exceptions import TaskResultDoesNotExist
+
+    from curation.tasks import run_execute_task
+
+    if not run.task_id:
+        return False  # enqueued when its transaction commits
+    try:
+        run_execute_task.get_backend().get_result(run.task_id)
+    except TaskResultDoesNotExist:
+        return True
+    except Exception:  # noqa: BLE001 - cannot tell: the run keeps blocking, as before
+        return False
+    return False

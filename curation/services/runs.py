@@ -31,6 +31,7 @@ from importlib import import_module
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
@@ -41,7 +42,14 @@ from curation.exceptions import AssayError, RunAlreadyActive, RunCancelled, RunN
 from curation.models import Run, RunStatus
 from curation.models.runs import ACTIVE_RUN_STATUSES
 from curation.permissions import Action
-from curation.services.run_liveness import RunHeartbeat, run_is_abandoned, worker_identity
+from curation.services.audit import audit_record
+from curation.services.run_liveness import (
+    RunHeartbeat,
+    retry_on_lost_connection,
+    run_is_abandoned,
+    runs_fail_abandoned,
+    worker_identity,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -193,10 +201,12 @@ class RunProgress:
             listener(percent, self.run.message)
         self._maybe_write_row()
 
-    def log(self, line: str) -> None:
+    def log(self, line: str, *, write: bool = True) -> None:
+        """Add a line to the run's log; ``write=False`` keeps it for the next flush."""
         logger.info("run %s: %s", self.run.pk, line)
         self._pending_log.append(line)
-        self._maybe_write_row()
+        if write:
+            self._maybe_write_row()
 
     def _maybe_write_row(self, force: bool = False) -> None:
         # Inside the caller's transaction a write would stay invisible until commit and,
@@ -222,23 +232,6 @@ class RunProgress:
         )
 
 
-def _fail_stale_runs(kind: str, target_type: ContentType, target_id: int) -> None:
-    """A run whose worker died keeps its status forever; once abandoned (see
-    `run_is_abandoned`) it is marked failed so it no longer blocks new runs."""
-    running = Run.objects.filter(
-        kind=kind, target_type=target_type, target_id=target_id, status=RunStatus.RUNNING
-    ).only("pk", "worker", "heartbeat_at")
-    dead = [run.pk for run in running if run_is_abandoned(run)]
-    if not dead:
-        return
-    Run.objects.filter(pk__in=dead, status=RunStatus.RUNNING).update(
-        status=RunStatus.FAILED,
-        error="The worker stopped reporting progress; the run was abandoned.",
-        finished_at=timezone.now(),
-    )
-    logger.warning("runs %s were abandoned by their workers; marked failed", dead)
-
-
 def run_create(
     *,
     kind: str,
@@ -249,7 +242,7 @@ def run_create(
 ) -> Run:
     """Create a queued run, refusing while one of the same kind runs on the same target."""
     target_type = ContentType.objects.get_for_model(target)
-    _fail_stale_runs(kind, target_type, target.pk)
+    runs_fail_abandoned(kind=kind, target_type=target_type, target_id=target.pk)
     try:
         with transaction.atomic():
             return Run.objects.create(
@@ -334,11 +327,13 @@ def run_execute(run_id: int, *, listeners: tuple[ProgressListener, ...] = ()) ->
             result = _handler_for(run.kind)(run, progress)
     except RunCancelled as cancel:
         _finish(run, progress, RunStatus.CANCELLED, error=str(cancel))
+        user = get_user_model().objects.filter(username=cancel.cancelled_by).first()
+        _audit_cancel(run, actor=user or cancel.cancelled_by, was=RunStatus.RUNNING)
         logger.info("run %s cancelled by %s", run_id, cancel.cancelled_by)
     except AssayError as exc:
         _finish(run, progress, RunStatus.FAILED, error=str(exc), details=_details(exc))
     except Exception as exc:  # noqa: BLE001 - any crash must end the run as failed, not hang it
-        progress.log(traceback.format_exc())
+        progress.log(traceback.format_exc(), write=False)  # the database may be what failed
         _finish(run, progress, RunStatus.FAILED, error=f"Unexpected error: {exc!r}")
         logger.exception("run %s crashed", run_id)
     else:
@@ -360,10 +355,14 @@ def _finish(run: Run, progress: RunProgress, status: str, *, error: str = "", de
     if details:
         run.result = {**run.result, **details}
     run.finished_at = timezone.now()
-    progress.flush()
-    Run.objects.filter(pk=run.pk).update(
-        status=run.status, error=run.error, result=run.result, finished_at=run.finished_at
-    )
+
+    def record() -> None:
+        progress.flush()
+        Run.objects.filter(pk=run.pk).update(
+            status=run.status, error=run.error, result=run.result, finished_at=run.finished_at
+        )
+
+    retry_on_lost_connection(record)
     cache.delete_many([live_cache_key(run.pk), cancel_cache_key(run.pk)])
 
 
@@ -380,8 +379,28 @@ def run_cancel(*, run: Run, cancelled_by=None) -> Run:
     # not written: the worker took the queued run meanwhile, or holds SQLite's write lock.
     cache.set(cancel_cache_key(run.pk), name, timeout=7 * 24 * 3600)
     if run.status == RunStatus.QUEUED or run_is_abandoned(run):
-        Run.objects.filter(pk=run.pk, status=run.status).update(
+        was = run.status
+        ended = Run.objects.filter(pk=run.pk, status=was).update(
             status=RunStatus.CANCELLED, error=f"Cancelled by {name}.", finished_at=timezone.now()
         )
+        if ended:
+            _audit_cancel(run, actor=cancelled_by or name, was=was)
     run.refresh_from_db()
     return run
+
+
+def _audit_cancel(run: Run, *, actor, was: str) -> None:
+    """A cancel goes to the project's audit log once the run has ended cancelled: at once
+    for a queued (or dead) run, from the worker for a live one, whose data transaction may
+    hold SQLite's write lock until it reaches its next progress point."""
+    if run.project_id is None:
+        return
+    audit_record(
+        project=run.project,
+        actor=actor,
+        action="run.cancel",
+        target=run,
+        before={"kind": run.kind, "status": was},
+        after={"status": RunStatus.CANCELLED},
+        message=f"Cancelled {run_kind_title(run.kind).lower()} run #{run.pk}",
+    )

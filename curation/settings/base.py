@@ -141,7 +141,9 @@ def database_from_env() -> dict:
     """
     url = os.environ.get("DATABASE_URL")
     if url:
-        config = dj_database_url.parse(url, conn_max_age=60)
+        # Health checks: a connection kept open across a server restart is replaced, not
+        # handed to the next request or task broken.
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
         config.setdefault("TEST", {})
     else:
         config = {

@@ -124,6 +124,37 @@ def deployment_start(
     return deployment
 
 
+@transaction.atomic
+def deployment_start_retry(*, deployment: Deployment, created_by=None) -> Deployment:
+    """Start a deployment again whose start failed, or whose worker died mid-start (that
+    run, left running, is marked failed by `run_enqueue` first). Refused for an active or
+    stopped deployment, and (`RunAlreadyActive`) while its start is still live."""
+    deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
+    if deployment.status in (Deployment.Status.ACTIVE, Deployment.Status.STOPPED):
+        raise AssayError(
+            f"Deployment '{deployment.name}' is {deployment.get_status_display().lower()}; "
+            "only a deployment whose start failed is started again."
+        )
+    deployment.run = run_enqueue(
+        kind=RUN_KIND,
+        target=deployment,
+        project=deployment.project,
+        params={"deployment_id": deployment.pk},
+        created_by=created_by,
+    )
+    deployment.status = Deployment.Status.STARTING
+    deployment.error = ""
+    deployment.save(update_fields=["run", "status", "error"])
+    audit_record(
+        project=deployment.project,
+        actor=created_by,
+        action="deployment.retry",
+        target=deployment,
+        message=f"Started '{deployment.name}' again",
+    )
+    return deployment
+
+
 def _smoke_test(deployment: Deployment) -> str:
     engine = engine_for(deployment)
     if deployment.task_type == CLASSIFICATION:

@@ -1,6 +1,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from curation.models import Example, Run
 from curation.services.runs import RunProgress, run_create
@@ -104,7 +105,8 @@ def test_second_import_while_one_is_queued_is_a_message(logged_in, project):
 
 def test_active_run_fragment_polls_and_shows_live_progress(logged_in, project):
     run = run_create(kind="import", target=project, project=project)
-    Run.objects.filter(pk=run.pk).update(status="running")
+    # A live run: its worker reports (a running run without a heartbeat shows as dead).
+    Run.objects.filter(pk=run.pk).update(status="running", heartbeat_at=timezone.now())
     run.refresh_from_db()
     RunProgress(run).update(42, "Reading line 4200")
 

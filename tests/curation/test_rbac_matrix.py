@@ -238,6 +238,7 @@ API: dict[tuple[str, str], Route] = {
     ("GET", "/api/projects/{project_id}/deployments"): Route(Action.VIEW),
     ("GET", "/api/deployments/{deployment_id}"): Route(Action.VIEW),
     ("POST", "/api/deployments/{deployment_id}/stop"): Route(Action.SERVE),
+    ("POST", "/api/deployments/{deployment_id}/restart"): Route(Action.SERVE),
     ("POST", "/api/projects/{project_id}/applications"): Route(Action.SERVE, body={"name": "a"}),
     ("GET", "/api/projects/{project_id}/applications"): Route(Action.VIEW),
     ("POST", "/api/applications/{application_id}/revoke"): Route(Action.SERVE),

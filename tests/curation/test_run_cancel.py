@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from curation.models import Run, RunStatus
+from curation.models import AuditEvent, Run, RunStatus
 from curation.services.api_tokens import api_token_create
 from curation.services.runs import cancel_cache_key, run_create
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
@@ -53,6 +53,10 @@ def test_cancel_from_the_page_ends_a_queued_run(client, project):
     assert b"was cancelled" in response.content
     assert b"Cancel run" not in response.content
     assert b"Cancelled by dana." in response.content
+    event = AuditEvent.objects.get(project=project, action="run.cancel")
+    assert (event.actor.username, event.target_id) == ("dana", str(run.pk))
+    assert event.before == {"kind": "import", "status": "queued"}
+    assert event.message == f"Cancelled import run #{run.pk}"
 
 
 def test_cancel_from_the_page_asks_a_running_run_to_stop(client, project):
@@ -67,6 +71,8 @@ def test_cancel_from_the_page_asks_a_running_run_to_stop(client, project):
     assert cache.get(cancel_cache_key(run.pk)) == "dana"
     assert b"Cancel requested by dana" in response.content
     assert b"Cancel run" not in response.content  # asked once is enough
+    # Recorded when the worker has stopped it, not while it may still finish.
+    assert not AuditEvent.objects.filter(action="run.cancel").exists()
 
 
 def test_a_training_run_is_cancelled_by_whoever_may_train(client, project):

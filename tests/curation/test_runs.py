@@ -8,10 +8,11 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from curation.exceptions import RunAlreadyActive, RunNotActive
-from curation.models import Project, Run, RunStatus
+from curation.models import AuditEvent, Project, Run, RunStatus
 from curation.services.run_liveness import worker_identity
 from curation.services.runs import (
     RUN_KINDS,
@@ -146,6 +147,27 @@ def test_a_live_run_on_another_machine_is_not_taken_for_dead(
         run_create(kind=long_kind, target=classification_project, project=classification_project)
 
 
+@pytest.mark.parametrize(("silent_for", "shown"), [(61, "failed"), (30, "running")])
+def test_the_run_page_shows_a_run_silent_past_the_stale_limit_as_failed(
+    long_kind, classification_project, settings, client, silent_for, shown
+):
+    # A worker on another machine: only its silence can tell it is dead.
+    settings.RUN_STALE_AFTER_SECONDS = 60
+    run = run_create(kind=long_kind, target=classification_project, project=classification_project)
+    Run.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING,
+        heartbeat_at=timezone.now() - timedelta(seconds=silent_for),
+        worker="gpu-1|boot|1|42|1",
+    )
+    client.force_login(UserFactory(is_superuser=True))
+
+    page = client.get(reverse("run-detail", args=[run.pk])).content.decode()
+
+    assert f'data-status="{shown}"' in page
+    assert ("the run was abandoned" in page) == (shown == "failed")
+    assert Run.objects.get(pk=run.pk).status == RunStatus.RUNNING  # a page does not write
+
+
 def test_the_stale_limit_is_a_minute_by_default():
     from django.conf import settings
 
@@ -191,6 +213,9 @@ def test_a_cancelled_running_run_stops_at_its_next_progress_point_and_rolls_back
     assert run.result == {}
     assert run.finished_at is not None
     assert classification_project.description != "half imported"
+    event = AuditEvent.objects.get(project=classification_project, action="run.cancel")
+    assert (event.actor.username, event.target_id) == ("alice", str(run.pk))
+    assert event.before["status"] == RunStatus.RUNNING
     assert (
         run_create(
             kind=cancelled_kind, target=classification_project, project=classification_project
@@ -208,3 +233,4 @@ def test_a_finished_run_cannot_be_cancelled(long_kind, classification_project):
 
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED
+    assert not AuditEvent.objects.filter(action="run.cancel").exists()

@@ -11,7 +11,11 @@ from curation.models import AuditEvent, RunStatus
 from serving.models import Deployment, RequestLog
 from serving.services import engines
 from serving.services.applications import application_revoke
-from serving.services.deployments import deployment_start, deployment_stop
+from serving.services.deployments import (
+    deployment_start,
+    deployment_start_retry,
+    deployment_stop,
+)
 from serving.services.experiments import experiment_create
 from serving.services.request_log import redact, request_log_enqueue, request_log_prune
 from tests.factories import ProjectFactory
@@ -45,6 +49,49 @@ def test_a_deployment_starts_active_and_is_audited(
     assert deployment.status == "active" and deployment.run.status == RunStatus.SUCCEEDED
     assert "smoke request answered" in deployment.run.log
     assert AuditEvent.objects.filter(action="deployment.start").exists()
+
+
+def test_a_deployment_whose_start_failed_is_started_again_but_an_active_one_is_not(
+    fake_engine, generation_run, django_capture_on_commit_callbacks
+):
+    deployment = deployment_start(training_run=generation_run, name="bot-v1")  # not run yet
+    Deployment.objects.filter(pk=deployment.pk).update(status="failed", error="no memory")
+    deployment.run.status = RunStatus.FAILED
+    deployment.run.save(update_fields=["status"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        deployment_start_retry(deployment=deployment)
+
+    deployment.refresh_from_db()
+    assert (deployment.status, deployment.error) == ("active", "")
+    assert deployment.run.status == RunStatus.SUCCEEDED
+    assert AuditEvent.objects.filter(action="deployment.retry").count() == 1
+    with pytest.raises(AssayError, match="'bot-v1' is active"):
+        deployment_start_retry(deployment=deployment)
+
+
+def test_a_failed_deployment_is_restarted_through_the_api(
+    fake_engine, generation_run, django_capture_on_commit_callbacks
+):
+    from curation.services.api_tokens import api_token_create
+    from tests.factories import MembershipFactory, UserFactory
+
+    deployment = deployment_start(training_run=generation_run, name="bot-v1")  # not run yet
+    Deployment.objects.filter(pk=deployment.pk).update(status="failed", error="no memory")
+    deployment.run.status = RunStatus.FAILED
+    deployment.run.save(update_fields=["status"])
+    mel = UserFactory(username="mel")
+    MembershipFactory(project=generation_run.project, user=mel, role="ml_engineer")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=mel, name='t')[1]}")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/api/deployments/{deployment.pk}/restart")
+    again = client.post(f"/api/deployments/{deployment.pk}/restart")
+
+    assert response.status_code == 202
+    assert Deployment.objects.get(pk=deployment.pk).status == "active"
+    assert again.status_code == 400
+    assert "only a deployment whose start failed" in again.json()["detail"]
 
 
 @pytest.mark.parametrize(

@@ -303,18 +303,21 @@ def version_build_start(*, project: Project, seed: int = 0, note: str = "", crea
 
 
 def version_build_run_handler(run: Run, progress: Progress) -> dict:
-    version = dataset_version_build(
-        project=run.target,
-        seed=int(run.params.get("seed", 0)),
-        ratios=run.params.get("ratios"),
-        note=run.params.get("note", ""),
-        created_by=run.created_by,
-        progress=progress,
-    )
+    """Build the version and its readiness report in one transaction: a worker killed (or
+    a run cancelled) between the two must not leave a version without its report."""
     from curation.services.readiness import version_readiness_refresh
 
-    progress.update(98, "Computing the readiness report")
-    version = version_readiness_refresh(version=version)
+    with transaction.atomic():
+        version = dataset_version_build(
+            project=run.target,
+            seed=int(run.params.get("seed", 0)),
+            ratios=run.params.get("ratios"),
+            note=run.params.get("note", ""),
+            created_by=run.created_by,
+            progress=progress,
+        )
+        progress.update(98, "Computing the readiness report")
+        version = version_readiness_refresh(version=version)
     progress.update(100, f"Built version {version.number}")
     return {
         "readiness": version.readiness.get("status", ""),
