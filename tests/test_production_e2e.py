@@ -1,12 +1,13 @@
 """The production commands, run natively, carry a user's whole flow over HTTP.
 
 The processes are the README's "Run in production" list, each started as its own command:
-migrate, assay_bootstrap, gunicorn with Assay's configuration, and one RQ worker per named
-queue (`assay_worker --queues ...`), on a fresh PostgreSQL database and Redis. Then, as a
-script would: create a project through the API, import a file, build a version, submit and
-approve it, train a tiny model, deploy it, call it through /v1/, and read the probes and
-metrics. Marked `production`: it runs in CI's production stage (`bash .ci/run`), or with
-`pytest -m production` where PostgreSQL and Redis run locally.
+migrate, assay_bootstrap, gunicorn with Assay's configuration, one RQ worker per named queue
+(`assay_worker --queues ...`), the experiment evaluator and the loop's job, on a fresh
+PostgreSQL database and Redis. Then, as a script would: create a project through the API,
+import a file, build a version, submit and approve it, train a tiny model, deploy it, call it
+through /v1/, and read the probes and metrics. Marked `production`: it runs in CI's
+production stage (`bash .ci/run`), or with `pytest -m production` where PostgreSQL and Redis
+run locally.
 """
 
 import csv
@@ -99,6 +100,16 @@ def production_site(tmp_path, fresh_postgres):
             "curation.wsgi:application",
         ],
         **{f"worker-{queue}": [*manage, "assay_worker", "--queues", queue] for queue in QUEUES},
+        "experiments": [
+            *manage,
+            "serving_experiment",
+            "evaluate",
+            "--all",
+            "--loop",
+            "--interval",
+            "30",
+        ],
+        "loop": [*manage, "loop_tick", "--loop", "--interval", "900"],
     }
     processes, logs = {}, {}
     for name, argv in commands.items():
