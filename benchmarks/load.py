@@ -117,8 +117,13 @@ def setup_platform(work: Path, examples: int) -> dict:
     user = get_user_model().objects.create_superuser("load", "load@example.org", password)
     write_csv(work / "small.csv", examples, seed=1)
     for name in ("Load", "Bulk"):
-        call_command("assay_project_create", name=name, task_type="classification",
-                     labels="ham,spam", verbosity=0)  # fmt: skip
+        call_command(
+            "assay_project_create",
+            name=name,
+            task_type="classification",
+            labels="ham,spam",
+            verbosity=0,
+        )
     call_command("assay_import", "Load", str(work / "small.csv"), verbosity=0)
     call_command("assay_version_build", "Load", verbosity=0)
     project = Project.objects.get(name="Load")
@@ -127,15 +132,25 @@ def setup_platform(work: Path, examples: int) -> dict:
     DatasetVersion.objects.filter(pk=version.pk).update(status="approved")
     model_dir = tiny_classifier(work / "tiny-bert")
     training_run = TrainingRun.objects.create(
-        project=project, version=version, version_hash=version.content_hash,
-        task_type="classification", method="full", base_model=str(model_dir),
-        config={"labels": ["ham", "spam"], "max_length": 64}, output_dir="",
-        artifact_path=str(model_dir), artifact_kind="full weights", finished_at=timezone.now(),
-    )  # fmt: skip
+        project=project,
+        version=version,
+        version_hash=version.content_hash,
+        task_type="classification",
+        method="full",
+        base_model=str(model_dir),
+        config={"labels": ["ham", "spam"], "max_length": 64},
+        output_dir="",
+        artifact_path=str(model_dir),
+        artifact_kind="full weights",
+        finished_at=timezone.now(),
+    )
     run = Run.objects.create(
-        kind="training", status=RunStatus.SUCCEEDED, project=project,
-        target_type=ContentType.objects.get_for_model(TrainingRun), target_id=training_run.pk,
-    )  # fmt: skip
+        kind="training",
+        status=RunStatus.SUCCEEDED,
+        project=project,
+        target_type=ContentType.objects.get_for_model(TrainingRun),
+        target_id=training_run.pk,
+    )
     TrainingRun.objects.filter(pk=training_run.pk).update(run=run)
     training_run.refresh_from_db()
     deployment = deployment_start(training_run=training_run, name="load-bot", created_by=user)
@@ -188,8 +203,12 @@ def setup_env(name: str, work: Path, port: int, database: str | None) -> dict[st
 def manage(env: dict[str, str], *args: str, timeout: int = 900) -> str:
     done = subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout,
-    )  # fmt: skip
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
     return done.stdout
@@ -233,8 +252,9 @@ async def client_loop(client, creds, index, stop, samples, timeout) -> None:
             headers["Authorization"] = f"Bearer {creds['app_key']}"
         started = time.perf_counter()
         try:
-            response = await client.request(method, path, json=body, headers=headers,
-                                            timeout=timeout)  # fmt: skip
+            response = await client.request(
+                method, path, json=body, headers=headers, timeout=timeout
+            )
             outcome = "ok" if response.status_code == 200 else f"http {response.status_code}"
         except httpx.TimeoutException:
             outcome = "timeout"
@@ -255,8 +275,10 @@ async def drive(base_url: str, creds: dict, clients: int, timeout: float, phases
             await log_in(client, creds["password"])
         warm: list = []
         stop = asyncio.Event()
-        tasks = [asyncio.create_task(client_loop(c, creds, i, stop, warm, 120))
-                 for i, c in enumerate(pool)]  # fmt: skip
+        tasks = [
+            asyncio.create_task(client_loop(c, creds, i, stop, warm, 120))
+            for i, c in enumerate(pool)
+        ]
         await asyncio.sleep(15)  # every gunicorn worker loads Django and the model
         stop.set()
         await asyncio.gather(*tasks)
@@ -265,8 +287,10 @@ async def drive(base_url: str, creds: dict, clients: int, timeout: float, phases
             samples: list = []
             stop = asyncio.Event()
             started = time.monotonic()
-            tasks = [asyncio.create_task(client_loop(c, creds, i, stop, samples, timeout))
-                     for i, c in enumerate(pool)]  # fmt: skip
+            tasks = [
+                asyncio.create_task(client_loop(c, creds, i, stop, samples, timeout))
+                for i, c in enumerate(pool)
+            ]
             extra = await until()
             stop.set()
             await asyncio.gather(*tasks)
@@ -332,24 +356,41 @@ def run_setup(name: str, args, work: Path) -> dict:
         manage(env, "migrate", "--no-input")
         creds = json.loads(
             subprocess.run(
-                [sys.executable, __file__, "--setup-into", str(work), "--examples",
-                 str(args.examples)],
-                cwd=REPO_ROOT, env={**env, "ASSAY_TASK_BACKEND": "immediate"},
-                capture_output=True, text=True, check=True, timeout=600,
-            ).stdout.strip().splitlines()[-1]
-        )  # fmt: skip
+                [
+                    sys.executable,
+                    __file__,
+                    "--setup-into",
+                    str(work),
+                    "--examples",
+                    str(args.examples),
+                ],
+                cwd=REPO_ROOT,
+                env={**env, "ASSAY_TASK_BACKEND": "immediate"},
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=600,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         write_csv(work / "bulk.csv", args.import_rows, seed=2)
         log = work / "server.log"
         with open(log, "w") as output:
             server = subprocess.Popen(
-                [sys.executable, "manage.py", "assay_serve"], cwd=REPO_ROOT, env=env,
-                stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
+                [sys.executable, "manage.py", "assay_serve"],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         url = f"http://127.0.0.1:{port}"
         try:
             wait_until_healthy(url, server, log)
-            result = asyncio.run(drive(url, creds, args.clients, args.timeout,
-                                       phases(args, env, work)))  # fmt: skip
+            result = asyncio.run(
+                drive(url, creds, args.clients, args.timeout, phases(args, env, work))
+            )
         finally:
             os.killpg(server.pid, signal.SIGINT)
             try:
@@ -389,10 +430,16 @@ def phases(args, env, work: Path):
     async def during_import() -> dict:
         started = time.monotonic()
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "manage.py", "assay_import", "Bulk", str(work / "bulk.csv"),
-            cwd=REPO_ROOT, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
+            sys.executable,
+            "manage.py",
+            "assay_import",
+            "Bulk",
+            str(work / "bulk.csv"),
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
         output, _ = await process.communicate()
         text = output.decode(errors="replace")
         return {
@@ -416,16 +463,22 @@ def with_ratios(setup: dict) -> None:
 
 
 def print_table(results: dict) -> None:
-    print(f"{'set-up':<18} {'phase':<7} {'kind':<8} {'n':>6} {'err':>4} "
-          f"{'p50 s':>7} {'p95 s':>7} {'p95 x quiet':>11}")  # fmt: skip
+    print(
+        f"{'set-up':<18} {'phase':<7} {'kind':<8} {'n':>6} {'err':>4} "
+        f"{'p50 s':>7} {'p95 s':>7} {'p95 x quiet':>11}"
+    )
     for name, setup in results.items():
         for phase, data in setup["phases"].items():
             for kind, f in data["kinds"].items():
-                print(f"{name:<18} {phase:<7} {kind:<8} {f['requests']:>6} {f['errors']:>4} "
-                      f"{f['p50_s']:>7.3f} {f['p95_s']:>7.3f} {f['p95_x_quiet']:>11}")  # fmt: skip
-        print(f"{name}: 'database is locked' in server log: "
-              f"{setup['database_is_locked_in_server_log']}; import "
-              f"{setup['phases']['import'].get('import_seconds')} s")  # fmt: skip
+                print(
+                    f"{name:<18} {phase:<7} {kind:<8} {f['requests']:>6} {f['errors']:>4} "
+                    f"{f['p50_s']:>7.3f} {f['p95_s']:>7.3f} {f['p95_x_quiet']:>11}"
+                )
+        print(
+            f"{name}: 'database is locked' in server log: "
+            f"{setup['database_is_locked_in_server_log']}; import "
+            f"{setup['phases']['import'].get('import_seconds')} s"
+        )
 
 
 def main() -> None:
@@ -453,18 +506,21 @@ def main() -> None:
         finally:
             shutil.rmtree(work, ignore_errors=True)
     print_table(results)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT,
-                            capture_output=True, text=True).stdout.strip()  # fmt: skip
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True
+    ).stdout.strip()
     report = {
         "benchmark": "load",
         "date": datetime.date.today().isoformat(),
         "commit": commit,
         "machine": {"cores": os.cpu_count(), "python": platform.python_version()},
-        "settings": {k: getattr(args, k) for k in
-                     ("clients", "import_rows", "examples", "quiet_seconds", "timeout")},
+        "settings": {
+            k: getattr(args, k)
+            for k in ("clients", "import_rows", "examples", "quiet_seconds", "timeout")
+        },
         "anchor": "the same kind of request, same server, with no import running (phase quiet)",
         "setups": results,
-    }  # fmt: skip
+    }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {args.output}")
