@@ -398,6 +398,9 @@ def run_setup(name: str, args, work: Path) -> dict:
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
         server_log = log.read_text(errors="replace")
+        if args.logs:
+            args.logs.mkdir(parents=True, exist_ok=True)
+            shutil.copy(log, args.logs / f"{name}.log")
     finally:
         if database:
             import psycopg
@@ -490,6 +493,7 @@ def main() -> None:
     parser.add_argument("--quiet-seconds", type=float, default=20)
     parser.add_argument("--timeout", type=float, default=30, help="seconds; longer = error")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--logs", type=Path, help="keep each set-up's server log here")
     parser.add_argument("--setup-into", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.setup_into:
