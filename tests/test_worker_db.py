@@ -43,6 +43,8 @@ def database_backend(settings):
 
 
 def worker_command(queues: str = "*", **env_extra: str) -> tuple[list[str], dict[str, str]]:
+    """The worker's argv and environment: system checks (URLs, templates) are `manage.py
+    check`'s business, not the worker's."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "curation.settings.test",
@@ -56,19 +58,11 @@ def worker_command(queues: str = "*", **env_extra: str) -> tuple[list[str], dict
 
 
 def run_db_worker(queues: str = "*") -> subprocess.CompletedProcess:
-    """``db_worker --batch`` in a subprocess, with the test handlers registered, on the
+    """``assay_db_worker --batch`` in a subprocess, with the test handlers registered, on the
     database this test uses (a SQLite file, or the PostgreSQL test database)."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "curation.settings.test",
-        "ASSAY_TASK_BACKEND": "database",
-        "ASSAY_DATABASE_NAME": str(connection.settings_dict["NAME"]),
-    }
-    # System checks (URLs, templates) are `manage.py check`'s business, not the worker's.
-    command = ["assay_db_worker", "--batch", "--no-startup-delay", "--no-reload", "--skip-checks",
-               "--queue-name", queues]  # fmt: skip
+    argv, env = worker_command(queues)
     return subprocess.run(
-        [sys.executable, "-m", "tests.worker_handlers", *command],
+        argv,
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
