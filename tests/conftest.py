@@ -12,6 +12,17 @@ SHARED_DATA = Path(
 )
 
 
+def pytest_collection_modifyitems(config, items):
+    """`production` tests start the whole production process set on PostgreSQL and Redis;
+    they run only when asked for by marker (CI's production stage: `pytest -m production`)."""
+    if "production" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="production end to end: run with `pytest -m production`")
+    for item in items:
+        if "production" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_data_dirs(settings, tmp_path):
     """Uploads, exports and the live-progress cache go to a per-test folder."""

@@ -114,7 +114,7 @@ def test_served_processes_follow_the_task_backend():
     assert [p.name for p in database] == ["web", "worker", "experiments"]
     assert database[0].argv[-3:] == ["runserver", "0.0.0.0:9000", "--noreload"]
     # One machine: its worker takes every queue runs are routed to.
-    assert database[1].argv[-4:] == ["db_worker", "--no-reload", "--queue-name",
+    assert database[1].argv[-4:] == ["assay_db_worker", "--no-reload", "--queue-name",
                                      "cpu-heavy,default,gpu"]  # fmt: skip
     assert rq[1].argv[-6:] == ["rqworker", "--job-class", "django_tasks_rq.Job",
                                "cpu-heavy", "default", "gpu"]  # fmt: skip

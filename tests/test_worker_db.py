@@ -2,8 +2,10 @@
 ``db_worker`` subprocess that opens the same test database; and the one-active-run guard."""
 
 import os
+import sqlite3
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -40,20 +42,27 @@ def database_backend(settings):
     }
 
 
-def run_db_worker(queues: str = "*") -> subprocess.CompletedProcess:
-    """``db_worker --batch`` in a subprocess, with the test handlers registered, on the
-    database this test uses (a SQLite file, or the PostgreSQL test database)."""
+def worker_command(queues: str = "*", **env_extra: str) -> tuple[list[str], dict[str, str]]:
+    """The worker's argv and environment: system checks (URLs, templates) are `manage.py
+    check`'s business, not the worker's."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "curation.settings.test",
         "ASSAY_TASK_BACKEND": "database",
         "ASSAY_DATABASE_NAME": str(connection.settings_dict["NAME"]),
+        **env_extra,
     }
-    # System checks (URLs, templates) are `manage.py check`'s business, not the worker's.
-    command = ["db_worker", "--batch", "--no-startup-delay", "--no-reload", "--skip-checks",
+    command = ["assay_db_worker", "--batch", "--no-startup-delay", "--no-reload", "--skip-checks",
                "--queue-name", queues]  # fmt: skip
+    return [sys.executable, "-m", "tests.worker_handlers", *command], env
+
+
+def run_db_worker(queues: str = "*") -> subprocess.CompletedProcess:
+    """``assay_db_worker --batch`` in a subprocess, with the test handlers registered, on the
+    database this test uses (a SQLite file, or the PostgreSQL test database)."""
+    argv, env = worker_command(queues)
     return subprocess.run(
-        [sys.executable, "-m", "tests.worker_handlers", *command],
+        argv,
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -193,3 +202,28 @@ def test_assay_run_queues_overrides_the_routes(monkeypatch):
     assert routes["training"] == "big-gpu"
     assert routes["import"] == "cpu-heavy"
     assert routes["deployment_start"] == "gpu"
+
+
+def test_worker_waits_out_a_write_lock_longer_than_its_busy_timeout(database_backend):
+    if connection.vendor != "sqlite":
+        pytest.skip("only SQLite has one write lock for the whole database")
+    project = ProjectFactory()
+    run = run_enqueue(kind=ECHO_KIND, target=project, project=project, params={"rows": 1})
+    import_like = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+    import_like.execute("BEGIN IMMEDIATE")  # what a long import holds
+    argv, env = worker_command(ASSAY_SQLITE_BUSY_TIMEOUT_SECONDS="0.5")
+    worker = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        time.sleep(8)  # the worker starts, then meets the lock several times over
+        still_polling = worker.poll() is None
+    finally:
+        import_like.rollback()
+        import_like.close()
+    output, _ = worker.communicate(timeout=120)
+
+    assert still_polling, output
+    assert worker.returncode == 0, output
+    assert "database is locked" in output  # it did meet the lock
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED

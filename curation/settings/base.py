@@ -152,7 +152,8 @@ def database_from_env() -> dict:
             "OPTIONS": {
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
+                # Seconds a writer waits for the lock before "database is locked".
+                "timeout": float(os.environ.get("ASSAY_SQLITE_BUSY_TIMEOUT_SECONDS", "30")),
             },
             "TEST": {"NAME": DATA_DIR / "test-assay.sqlite3"},
         }

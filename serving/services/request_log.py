@@ -13,12 +13,13 @@ import logging
 import queue
 import re
 import threading
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import OperationalError, close_old_connections
 from django.utils import timezone
 
 from serving.models import RequestLog
@@ -27,6 +28,10 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
 FLUSH_SECONDS = 0.25
+# A batch the database refuses for a while (on SQLite a long import holds the only write
+# lock for minutes) is retried this long before it is given up as lost.
+RETRY_SECONDS = 600
+RETRY_PAUSE_SECONDS = 1.0
 PII_PATTERNS = {
     "email": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
     "card": re.compile(r"\b(?:\d[ -]?){13,16}\b"),
@@ -97,11 +102,22 @@ class RequestLogWriter:
     def _write(self, rows: list[dict]) -> None:
         if not rows:
             return
+        deadline = time.monotonic() + RETRY_SECONDS
         with self._write_lock:
-            try:
-                RequestLog.objects.bulk_create([RequestLog(**row) for row in rows])
-            except Exception:  # noqa: BLE001 - a lost log batch must never stop serving
-                logger.exception("could not write %d request log rows", len(rows))
+            while True:
+                try:
+                    RequestLog.objects.bulk_create([RequestLog(**row) for row in rows])
+                    return
+                except OperationalError as exc:  # locked, or the connection dropped
+                    if time.monotonic() >= deadline:
+                        logger.exception("gave up writing %d request log rows", len(rows))
+                        return
+                    logger.info("request log waits for the database: %s", exc)
+                    close_old_connections()
+                    time.sleep(RETRY_PAUSE_SECONDS)
+                except Exception:  # noqa: BLE001 - a lost log batch must never stop serving
+                    logger.exception("could not write %d request log rows", len(rows))
+                    return
 
     def flush(self) -> None:
         """Write everything queued so far, in the calling thread."""

@@ -1,12 +1,20 @@
 import hashlib
+import sqlite3
+import time
+from contextlib import contextmanager
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
 
 from curation.exceptions import AssayError
 from curation.models import ApiToken
 from curation.services.api_tokens import (
+    LAST_USED_RESOLUTION,
     api_token_authenticate,
     api_token_create,
     api_token_revoke,
@@ -62,3 +70,61 @@ def test_assay_token_command_prints_a_working_token(user):
 def test_assay_token_command_names_an_unknown_user(db):
     with pytest.raises(CommandError, match="No user named 'ghost'"):
         call_command("assay_token", "ghost")
+
+
+def test_last_use_is_recorded_once_per_resolution_period(user):
+    token, raw = api_token_create(user=user, name="ci")
+    recently = timezone.now() - timedelta(minutes=1)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=recently)
+
+    api_token_authenticate(raw=raw)
+    assert ApiToken.objects.get().last_used_at == recently  # within the period: no write
+
+    long_ago = timezone.now() - LAST_USED_RESOLUTION - timedelta(seconds=1)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=long_ago)
+    api_token_authenticate(raw=raw)
+    assert ApiToken.objects.get().last_used_at > long_ago + LAST_USED_RESOLUTION
+
+
+@contextmanager
+def _write_lock_held_elsewhere(token_id: int):
+    """Another database connection holding what a token's last-use write needs: on SQLite
+    the database's single write lock (as a long import does), on PostgreSQL the token row."""
+    if connection.vendor == "sqlite":
+        other = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("UPDATE curation_apitoken SET name = name WHERE id = ?", (token_id,))
+    else:
+        import psycopg
+
+        params = connection.get_connection_params()
+        params.pop("cursor_factory", None)
+        params.pop("context", None)
+        other = psycopg.connect(**params)
+        other.execute("SELECT id FROM curation_apitoken WHERE id = %s FOR UPDATE", (token_id,))
+    try:
+        yield
+    finally:
+        other.rollback()
+        other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_token_request_answers_quickly_while_another_connection_holds_the_write_lock():
+    user = UserFactory()
+    token, raw = api_token_create(user=user, name="script")
+    client = Client()
+
+    with _write_lock_held_elsewhere(token.pk):
+        started = time.monotonic()
+        response = client.get("/api/projects", headers={"Authorization": f"Bearer {raw}"})
+        elapsed = time.monotonic() - started
+
+    # The database's own busy timeout is 30 s: the request did not wait for the lock.
+    assert response.status_code == 200, response.content
+    assert elapsed < 5
+    assert ApiToken.objects.get().last_used_at is None  # skipped, not waited for
+
+    response = client.get("/api/projects", headers={"Authorization": f"Bearer {raw}"})
+    assert response.status_code == 200
+    assert ApiToken.objects.get().last_used_at is not None  # recorded once the lock is free

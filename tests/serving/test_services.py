@@ -1,15 +1,18 @@
 """Deployments, application keys and the request log as services (fake engine)."""
 
+import sqlite3
+import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from curation.exceptions import AssayError
 from curation.models import AuditEvent, RunStatus
 from serving.models import Deployment, RequestLog
-from serving.services import engines
+from serving.services import engines, request_log
 from serving.services.applications import application_revoke
 from serving.services.deployments import (
     deployment_start,
@@ -205,3 +208,39 @@ def test_the_retention_deletes_only_old_requests(generation_run):
         )
     assert request_log_prune(days=90) == 1
     assert list(RequestLog.objects.values_list("request_id", flat=True)) == ["req_1"]
+
+
+def test_logged_requests_wait_out_a_long_write_lock_instead_of_being_lost(
+    transactional_db, monkeypatch, tmp_path
+):
+    if connection.vendor != "sqlite":
+        pytest.skip("only SQLite has one write lock for the whole database")
+    project = ProjectFactory(task_type="generation", label_set=[], field_schema=["prompt"])
+    deployment = active_deployment(
+        finished_training_run(project, base=str(tmp_path), adapter=None), "bot-v1"
+    )
+    # Each try gives up on the lock quickly, so the test sees several retries in a second.
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "timeout", 0.2)
+    monkeypatch.setattr(request_log, "RETRY_PAUSE_SECONDS", 0.1)
+    row = {
+        "request_id": "req_during_import",
+        "project_id": project.pk,
+        "deployment_id": deployment.pk,
+        "endpoint": "chat",
+        "input": {},
+        "output": {},
+        "created_at": timezone.now(),
+    }
+    import_like = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+    import_like.execute("BEGIN IMMEDIATE")  # what a long import holds
+
+    writer = request_log.RequestLogWriter()
+    writer.put(row)
+    time.sleep(1.5)
+    import_like.rollback()
+    import_like.close()
+
+    deadline = time.monotonic() + 10
+    while not RequestLog.objects.filter(request_id="req_during_import").exists():
+        assert time.monotonic() < deadline, "the logged request was lost"
+        time.sleep(0.1)

@@ -50,7 +50,7 @@ def worker_argv(task_backend: str, queues: list[str] | None = None) -> list[str]
     queues = sorted(queues or settings.TASK_QUEUES)
     if task_backend == "database":
         # No autoreloader: it would run the worker as a grandchild our signals never reach.
-        return ["db_worker", "--no-reload", "--queue-name", ",".join(queues)]
+        return ["assay_db_worker", "--no-reload", "--queue-name", ",".join(queues)]
     if task_backend == "rq":
         return ["rqworker", "--job-class", "django_tasks_rq.Job", *queues]
     return None
