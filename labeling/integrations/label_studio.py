@@ -272,18 +272,43 @@ class LabelStudioClient:
         for task in self._task_pages(project_id, fields="task_only", include="id,data"):
             yield LsTask(id=task.id, data=dict(task.data or {}))
 
+    def task_versions(self, project_id: int, *, updated_after: datetime) -> Iterator[LsTask]:
+        """Every task LS changed since ``updated_after`` (an annotation made, changed or
+        deleted touches its task), as id and ``updated_at`` only: a cheap listing that says
+        which tasks to read in full (`annotated_tasks` with ``task_ids``)."""
+        filters = {"conjunction": "and", "items": [_updated_after(updated_after)]}
+        query = json.dumps({"filters": filters})
+        for task in self._task_pages(
+            project_id, fields="task_only", include="id,updated_at", query=query
+        ):
+            yield LsTask(id=task.id, data={}, updated_at=_parse_time(task.updated_at))
+
     def annotated_tasks(
-        self, project_id: int, *, updated_after: datetime | None = None
+        self,
+        project_id: int,
+        *,
+        updated_after: datetime | None = None,
+        task_ids: list[int] | None = None,
     ) -> Iterator[LsTask]:
         """Tasks with their annotations (cancelled ones included, flagged): every task with
-        an annotation, or, given ``updated_after``, every task LS changed since then (an
-        annotation made, changed or deleted touches its task), annotated or not."""
+        an annotation; given ``updated_after``, every task LS changed since then, annotated
+        or not; given ``task_ids``, those tasks (the ones LS no longer has are left out)."""
+        if task_ids is not None:
+            for start in range(0, len(task_ids), LIST_PAGE_SIZE):
+                chunk = task_ids[start : start + LIST_PAGE_SIZE]
+                yield from self._annotated_pages(
+                    project_id, {"selectedItems": {"all": False, "included": chunk}}
+                )
+            return
         filters = _ANNOTATED_FILTER
         if updated_after is not None:
             filters = {"conjunction": "and", "items": [_updated_after(updated_after)]}
-        query = json.dumps({"filters": filters})
+        yield from self._annotated_pages(project_id, {"filters": filters})
+
+    def _annotated_pages(self, project_id: int, query: dict) -> Iterator[LsTask]:
         # No `include` here: with it LS shortens each annotation to its id.
-        for task in self._task_pages(project_id, fields="all", include=None, query=query):
+        pages = self._task_pages(project_id, fields="all", include=None, query=json.dumps(query))
+        for task in pages:
             data = dict(task.data or {})
             external_id = LsTask(id=task.id, data=data).external_id
             annotations = tuple(
