@@ -1,7 +1,7 @@
 """Label Studio sync benchmark: Assay's push and pull against the LS API's own time.
 
-    .venv/bin/python benchmarks/label_studio_sync.py [--tasks 20000] [--output PATH]
-        [--database-url URL]
+    .venv/bin/python benchmarks/label_studio_sync.py [--tasks 2000 5000] [--rounds 3]
+        [--output PATH] [--database-url URL]
 
 Against the real server (started, and stopped afterwards, when none answers), in one run:
 
@@ -11,7 +11,8 @@ Against the real server (started, and stopped afterwards, when none answers), in
     same payloads in the same batches) into a second, empty LS project;
 (b) pull: a full `label_studio_pull` of N annotations (made in LS beforehand by importing
     annotated tasks, not timed) into N labels with consensus rows, against the anchor:
-    the raw SDK `tasks.list` pages with the same fields and filter;
+    the raw SDK `tasks.list` pages with the same fields and filter. Push and full pull
+    are medians of --rounds alternating rounds (the machine's load moves single runs);
 (c) re-pull: an incremental pull when nothing changed, against the same cheap listing
     (id and updated_at of the tasks changed since the watermark less its slack);
 (d) re-pull after a burst (1% of the tasks get a second annotation, not timed): an
@@ -30,6 +31,7 @@ import logging
 import os
 import platform
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -107,11 +109,11 @@ def raw_list(sdk, project_id: int, *, query: str | None, fields: str, include: s
         page += 1
 
 
-def bench_push(client, n: int, rng: random.Random) -> dict:
+def _push_round(client, n: int, rng: random.Random, name: str) -> tuple[float, float]:
     from labeling.services.links import label_studio_project_link
     from labeling.services.push import label_studio_push
 
-    project = make_project("bench push", n, rng)
+    project = make_project(name, n, rng)
     link = label_studio_project_link(project=project, client=client)
     assay_s, report = timed(lambda: label_studio_push(project=project, client=client))
     assert report.tasks_created == n, report
@@ -132,7 +134,18 @@ def bench_push(client, n: int, rng: random.Random) -> dict:
     anchor_s, _ = timed(raw_push)
     client.project_delete(anchor.id)
     client.project_delete(link.ls_project_id)
-    return {"stage": f"push {n:,} tasks", "assay_s": assay_s, "anchor_s": anchor_s}
+    return assay_s, anchor_s
+
+
+def bench_push(client, n: int, rng: random.Random, rounds: int) -> dict:
+    """Medians of ``rounds`` alternating measurements (a fresh project each round)."""
+    times = [_push_round(client, n, rng, f"bench push {n} #{i}") for i in range(rounds)]
+    return {
+        "stage": f"push {n:,} tasks",
+        "assay_s": statistics.median(a for a, _ in times),
+        "anchor_s": statistics.median(b for _, b in times),
+        "rounds": rounds,
+    }
 
 
 def _import_annotated(client, project, rng: random.Random) -> tuple[int, str, list[int]]:
@@ -175,13 +188,14 @@ def raw_read(sdk, project_id: int, task_ids: list[int]) -> int:
     return read
 
 
-def bench_pull(client, n: int, rng: random.Random) -> list[dict]:
+def bench_pull(client, n: int, rng: random.Random, rounds: int) -> list[dict]:
+    from curation.models import Label
     from labeling.core.label_config import classification_result
     from labeling.integrations.label_studio import _ANNOTATED_FILTER
-    from labeling.models import LabelStudioLink
+    from labeling.models import Consensus, LabelStudioLink
     from labeling.services.pull import WATERMARK_SLACK, label_studio_pull
 
-    project = make_project("bench pull", n, rng)
+    project = make_project(f"bench pull {n}", n, rng)
     ls_project_id, config, task_ids = _import_annotated(client, project, rng)
     link = LabelStudioLink.objects.create(
         project=project,
@@ -190,13 +204,19 @@ def bench_pull(client, n: int, rng: random.Random) -> list[dict]:
         project_url=client.project_url(ls_project_id),
         label_config=config,
     )
-    full_s, report = timed(lambda: label_studio_pull(project=project, full=True, client=client))
-    assert report.labels_created == n, report
     query = json.dumps({"filters": _ANNOTATED_FILTER})
-    anchor_full_s, listed = timed(
-        lambda: raw_list(client._sdk, ls_project_id, query=query, fields="all", include=None)
-    )
-    assert listed == n
+    full_times, anchor_times = [], []
+    for _ in range(rounds):  # alternating; every round pulls into an empty project
+        Label.objects.filter(example__project=project).delete()
+        Consensus.objects.filter(example__project=project).delete()
+        full_s, report = timed(lambda: label_studio_pull(project=project, full=True, client=client))
+        assert report.labels_created == n, report
+        anchor_full_s, listed = timed(
+            lambda: raw_list(client._sdk, ls_project_id, query=query, fields="all", include=None)
+        )
+        assert listed == n
+        full_times.append(full_s)
+        anchor_times.append(anchor_full_s)
     link.refresh_from_db()
     since = link.pull_watermark - WATERMARK_SLACK
     again_s, again = timed(lambda: label_studio_pull(project=project, client=client))
@@ -213,7 +233,12 @@ def bench_pull(client, n: int, rng: random.Random) -> list[dict]:
     anchor_read_s, _ = timed(lambda: raw_read(client._sdk, ls_project_id, sorted(burst)))
     client.project_delete(ls_project_id)
     return [
-        {"stage": f"pull {n:,} annotations (full)", "assay_s": full_s, "anchor_s": anchor_full_s},
+        {
+            "stage": f"pull {n:,} annotations (full)",
+            "assay_s": statistics.median(full_times),
+            "anchor_s": statistics.median(anchor_times),
+            "rounds": rounds,
+        },
         {
             "stage": "re-pull, nothing changed (incremental)",
             "assay_s": again_s,
@@ -235,7 +260,13 @@ def bench_pull(client, n: int, rng: random.Random) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", type=int, default=20000)
+    parser.add_argument("--tasks", type=int, nargs="+", default=[2000, 5000])
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="Alternating Assay/anchor rounds for push and full pull.",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--database-url", default=None, help="Default: fresh SQLite in a temp dir.")
@@ -253,7 +284,12 @@ def main(argv: list[str] | None = None) -> dict:
 
             client = LabelStudioClient(url=server.url, token=server.token, timeout=600)
             rng = random.Random(args.seed)
-            rows = [bench_push(client, args.tasks, rng), *bench_pull(client, args.tasks, rng)]
+            rows = []
+            for n in args.tasks:
+                rows += [
+                    bench_push(client, n, rng, args.rounds),
+                    *bench_pull(client, n, rng, args.rounds),
+                ]
     finally:
         if started is not None:
             server_stop(server)
@@ -262,6 +298,7 @@ def main(argv: list[str] | None = None) -> dict:
     result = {
         "benchmark": "label_studio_sync",
         "tasks": args.tasks,
+        "rounds": args.rounds,
         "database": "postgresql" if args.database_url else "sqlite",
         "measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
