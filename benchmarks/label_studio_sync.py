@@ -172,9 +172,9 @@ def _import_annotated(client, project, rng: random.Random) -> tuple[int, str, li
 
 def raw_versions(sdk, project_id: int, since) -> int:
     """The incremental pull's cheap listing, with bare SDK calls."""
-    from labeling.integrations.label_studio import _updated_after
+    from labeling.core.task_filters import updated_after_filter
 
-    query = json.dumps({"filters": {"conjunction": "and", "items": [_updated_after(since)]}})
+    query = json.dumps({"filters": {"conjunction": "and", "items": [updated_after_filter(since)]}})
     return raw_list(sdk, project_id, query=query, fields="task_only", include="id,updated_at")
 
 
@@ -191,7 +191,7 @@ def raw_read(sdk, project_id: int, task_ids: list[int]) -> int:
 def bench_pull(client, n: int, rng: random.Random, rounds: int) -> list[dict]:
     from curation.models import Label
     from labeling.core.label_config import classification_result
-    from labeling.integrations.label_studio import _ANNOTATED_FILTER
+    from labeling.core.task_filters import ANNOTATED_FILTER
     from labeling.models import Consensus, LabelStudioLink
     from labeling.services.pull import WATERMARK_SLACK, label_studio_pull
 
@@ -204,7 +204,7 @@ def bench_pull(client, n: int, rng: random.Random, rounds: int) -> list[dict]:
         project_url=client.project_url(ls_project_id),
         label_config=config,
     )
-    query = json.dumps({"filters": _ANNOTATED_FILTER})
+    query = json.dumps({"filters": ANNOTATED_FILTER})
     full_times, anchor_times = [], []
     for _ in range(rounds):  # alternating; every round pulls into an empty project
         Label.objects.filter(example__project=project).delete()

@@ -14,10 +14,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from labeling.core.label_config import EXTERNAL_ID_KEY
+from labeling.core.task_filters import ANNOTATED_FILTER, updated_after_filter
 from labeling.exceptions import LabelStudioError, LabelStudioUnavailable
 
 # LS answers 404 "Invalid page" past the last page; the SDK's pager walks into it, so
@@ -76,11 +77,6 @@ def _parse_time(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
-
-def _filter_time(value: datetime) -> str:
-    """The one datetime format LS's data-manager filters accept (UTC, trailing Z)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class LabelStudioClient:
@@ -276,7 +272,7 @@ class LabelStudioClient:
         """Every task LS changed since ``updated_after`` (an annotation made, changed or
         deleted touches its task), as id and ``updated_at`` only: a cheap listing that says
         which tasks to read in full (`annotated_tasks` with ``task_ids``)."""
-        filters = {"conjunction": "and", "items": [_updated_after(updated_after)]}
+        filters = {"conjunction": "and", "items": [updated_after_filter(updated_after)]}
         query = json.dumps({"filters": filters})
         for task in self._task_pages(
             project_id, fields="task_only", include="id,updated_at", query=query
@@ -300,9 +296,9 @@ class LabelStudioClient:
                     project_id, {"selectedItems": {"all": False, "included": chunk}}
                 )
             return
-        filters = _ANNOTATED_FILTER
+        filters = ANNOTATED_FILTER
         if updated_after is not None:
-            filters = {"conjunction": "and", "items": [_updated_after(updated_after)]}
+            filters = {"conjunction": "and", "items": [updated_after_filter(updated_after)]}
         yield from self._annotated_pages(project_id, {"filters": filters})
 
     def _annotated_pages(self, project_id: int, query: dict) -> Iterator[LsTask]:
@@ -401,25 +397,6 @@ class LabelStudioClient:
             with self._errors("list users"):
                 self._emails = {user.id: user.email or "" for user in self._sdk.users.list()}
         return self._emails.get(user_id, f"label-studio-user-{user_id}")
-
-
-# Tasks with at least one annotation, submitted or cancelled (LS counts them separately).
-_ANNOTATED_FILTER = {
-    "conjunction": "or",
-    "items": [
-        {"filter": f"filter:tasks:{column}", "operator": "greater", "type": "Number", "value": 0}
-        for column in ("total_annotations", "cancelled_annotations")
-    ],
-}
-
-
-def _updated_after(moment: datetime) -> dict:
-    return {
-        "filter": "filter:tasks:updated_at",
-        "operator": "greater",
-        "type": "Datetime",
-        "value": _filter_time(moment),
-    }
 
 
 def label_studio_client() -> LabelStudioClient:
