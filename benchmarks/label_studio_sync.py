@@ -1,7 +1,7 @@
 """Label Studio sync benchmark: Assay's push and pull against the LS API's own time.
 
-    .venv/bin/python benchmarks/label_studio_sync.py [--tasks 20000] [--output PATH]
-        [--database-url URL]
+    .venv/bin/python benchmarks/label_studio_sync.py [--tasks 2000 5000] [--rounds 3]
+        [--output PATH] [--database-url URL]
 
 Against the real server (started, and stopped afterwards, when none answers), in one run:
 
@@ -11,9 +11,13 @@ Against the real server (started, and stopped afterwards, when none answers), in
     same payloads in the same batches) into a second, empty LS project;
 (b) pull: a full `label_studio_pull` of N annotations (made in LS beforehand by importing
     annotated tasks, not timed) into N labels with consensus rows, against the anchor:
-    the raw SDK `tasks.list` pages with the same fields and filter;
-(c) re-pull: an incremental pull when nothing changed, against the same listing with the
-    watermark filter.
+    the raw SDK `tasks.list` pages with the same fields and filter. Push and full pull
+    are medians of --rounds alternating rounds (the machine's load moves single runs);
+(c) re-pull: an incremental pull when nothing changed, against the same cheap listing
+    (id and updated_at of the tasks changed since the watermark less its slack);
+(d) re-pull after a burst (1% of the tasks get a second annotation, not timed): an
+    incremental pull, against the same listing plus the full read of the burst's tasks.
+    ``tasks_reread`` counts full task reads; ``listing_s`` is the cheap listing alone.
 
 The database is a fresh SQLite file in a temporary folder unless --database-url is given.
 Prints a table and writes benchmarks/results/label_studio_sync.json. The ratio (Assay /
@@ -27,6 +31,7 @@ import logging
 import os
 import platform
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -104,11 +109,11 @@ def raw_list(sdk, project_id: int, *, query: str | None, fields: str, include: s
         page += 1
 
 
-def bench_push(client, n: int, rng: random.Random) -> dict:
+def _push_round(client, n: int, rng: random.Random, name: str) -> tuple[float, float]:
     from labeling.services.links import label_studio_project_link
     from labeling.services.push import label_studio_push
 
-    project = make_project("bench push", n, rng)
+    project = make_project(name, n, rng)
     link = label_studio_project_link(project=project, client=client)
     assay_s, report = timed(lambda: label_studio_push(project=project, client=client))
     assert report.tasks_created == n, report
@@ -129,16 +134,24 @@ def bench_push(client, n: int, rng: random.Random) -> dict:
     anchor_s, _ = timed(raw_push)
     client.project_delete(anchor.id)
     client.project_delete(link.ls_project_id)
-    return {"stage": f"push {n:,} tasks", "assay_s": assay_s, "anchor_s": anchor_s}
+    return assay_s, anchor_s
 
 
-def bench_pull(client, n: int, rng: random.Random) -> list[dict]:
+def bench_push(client, n: int, rng: random.Random, rounds: int) -> dict:
+    """Medians of ``rounds`` alternating measurements (a fresh project each round)."""
+    times = [_push_round(client, n, rng, f"bench push {n} #{i}") for i in range(rounds)]
+    return {
+        "stage": f"push {n:,} tasks",
+        "assay_s": statistics.median(a for a, _ in times),
+        "anchor_s": statistics.median(b for _, b in times),
+        "rounds": rounds,
+    }
+
+
+def _import_annotated(client, project, rng: random.Random) -> tuple[int, str, list[int]]:
+    """An LS project whose tasks carry one annotation each (not timed)."""
     from labeling.core.label_config import classification_label_config, classification_result
-    from labeling.integrations.label_studio import _ANNOTATED_FILTER, _updated_after
-    from labeling.models import LabelStudioLink
-    from labeling.services.pull import WATERMARK_SLACK, label_studio_pull
 
-    project = make_project("bench pull", n, rng)
     config = classification_label_config(fields=["text"], labels=["ham", "spam"])
     ls_project = client.project_create(title="bench pull", label_config=config)
     tasks = [
@@ -151,50 +164,109 @@ def bench_pull(client, n: int, rng: random.Random) -> list[dict]:
         }
         for e in project.examples.order_by("pk")
     ]  # fmt: skip
-    for start in range(0, n, BATCH):
-        client.tasks_import(ls_project.id, tasks[start : start + BATCH])
+    task_ids = []
+    for start in range(0, len(tasks), BATCH):
+        task_ids += client.tasks_import(ls_project.id, tasks[start : start + BATCH])
+    return ls_project.id, config, task_ids
+
+
+def raw_versions(sdk, project_id: int, since) -> int:
+    """The incremental pull's cheap listing, with bare SDK calls."""
+    from labeling.core.task_filters import updated_after_filter
+
+    query = json.dumps({"filters": {"conjunction": "and", "items": [updated_after_filter(since)]}})
+    return raw_list(sdk, project_id, query=query, fields="task_only", include="id,updated_at")
+
+
+def raw_read(sdk, project_id: int, task_ids: list[int]) -> int:
+    """The incremental pull's full read of chosen tasks, with bare SDK calls."""
+    read = 0
+    for start in range(0, len(task_ids), BATCH):
+        chunk = task_ids[start : start + BATCH]
+        query = json.dumps({"selectedItems": {"all": False, "included": chunk}})
+        read += raw_list(sdk, project_id, query=query, fields="all", include=None)
+    return read
+
+
+def bench_pull(client, n: int, rng: random.Random, rounds: int) -> list[dict]:
+    from curation.models import Label
+    from labeling.core.label_config import classification_result
+    from labeling.core.task_filters import ANNOTATED_FILTER
+    from labeling.models import Consensus, LabelStudioLink
+    from labeling.services.pull import WATERMARK_SLACK, label_studio_pull
+
+    project = make_project(f"bench pull {n}", n, rng)
+    ls_project_id, config, task_ids = _import_annotated(client, project, rng)
     link = LabelStudioLink.objects.create(
         project=project,
-        ls_project_id=ls_project.id,
+        ls_project_id=ls_project_id,
         base_url=client.url,
-        project_url=ls_project.url,
+        project_url=client.project_url(ls_project_id),
         label_config=config,
     )
-    full_s, report = timed(lambda: label_studio_pull(project=project, full=True, client=client))
-    assert report.labels_created == n, report
-    query = json.dumps({"filters": _ANNOTATED_FILTER})
-    anchor_full_s, listed = timed(
-        lambda: raw_list(client._sdk, ls_project.id, query=query, fields="all", include=None)
-    )
-    assert listed == n
+    query = json.dumps({"filters": ANNOTATED_FILTER})
+    full_times, anchor_times = [], []
+    for _ in range(rounds):  # alternating; every round pulls into an empty project
+        Label.objects.filter(example__project=project).delete()
+        Consensus.objects.filter(example__project=project).delete()
+        full_s, report = timed(lambda: label_studio_pull(project=project, full=True, client=client))
+        assert report.labels_created == n, report
+        anchor_full_s, listed = timed(
+            lambda: raw_list(client._sdk, ls_project_id, query=query, fields="all", include=None)
+        )
+        assert listed == n
+        full_times.append(full_s)
+        anchor_times.append(anchor_full_s)
     link.refresh_from_db()
+    since = link.pull_watermark - WATERMARK_SLACK
     again_s, again = timed(lambda: label_studio_pull(project=project, client=client))
     assert again.mode == "incremental" and again.labels_created == 0, again
-    since = {"conjunction": "and", "items": [_updated_after(link.pull_watermark - WATERMARK_SLACK)]}
-    anchor_again_s, _ = timed(
-        lambda: raw_list(
-            client._sdk,
-            ls_project.id,
-            query=json.dumps({"filters": since}),
-            fields="all",
-            include=None,
-        )
-    )
-    client.project_delete(ls_project.id)
+    anchor_again_s, _ = timed(lambda: raw_versions(client._sdk, ls_project_id, since))
+
+    # A burst: 1% of the tasks get a second annotation (not timed).
+    burst = rng.sample(task_ids, max(n // 100, 20))
+    for task_id in burst:
+        client.annotation_create(task_id, result=classification_result("spam", to_name="text"))
+    burst_s, after = timed(lambda: label_studio_pull(project=project, client=client))
+    assert after.labels_created == len(burst), after
+    anchor_listing_s, _ = timed(lambda: raw_versions(client._sdk, ls_project_id, since))
+    anchor_read_s, _ = timed(lambda: raw_read(client._sdk, ls_project_id, sorted(burst)))
+    client.project_delete(ls_project_id)
     return [
-        {"stage": f"pull {n:,} annotations (full)", "assay_s": full_s, "anchor_s": anchor_full_s},
+        {
+            "stage": f"pull {n:,} annotations (full)",
+            "assay_s": statistics.median(full_times),
+            "anchor_s": statistics.median(anchor_times),
+            "rounds": rounds,
+        },
         {
             "stage": "re-pull, nothing changed (incremental)",
             "assay_s": again_s,
             "anchor_s": anchor_again_s,
+            "tasks_listed": again.tasks_listed,
             "tasks_reread": again.tasks_read,
+            "listing_s": anchor_again_s,
+        },
+        {
+            "stage": f"re-pull after a burst of {len(burst):,} annotations (incremental)",
+            "assay_s": burst_s,
+            "anchor_s": anchor_listing_s + anchor_read_s,
+            "tasks_listed": after.tasks_listed,
+            "tasks_reread": after.tasks_read,
+            "listing_s": anchor_listing_s,
         },
     ]
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", type=int, default=20000)
+    parser.add_argument("--tasks", type=int, nargs="+", default=[2000, 5000])
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="Alternating Assay/anchor rounds for push and full pull.",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--database-url", default=None, help="Default: fresh SQLite in a temp dir.")
@@ -212,7 +284,12 @@ def main(argv: list[str] | None = None) -> dict:
 
             client = LabelStudioClient(url=server.url, token=server.token, timeout=600)
             rng = random.Random(args.seed)
-            rows = [bench_push(client, args.tasks, rng), *bench_pull(client, args.tasks, rng)]
+            rows = []
+            for n in args.tasks:
+                rows += [
+                    bench_push(client, n, rng, args.rounds),
+                    *bench_pull(client, n, rng, args.rounds),
+                ]
     finally:
         if started is not None:
             server_stop(server)
@@ -221,16 +298,18 @@ def main(argv: list[str] | None = None) -> dict:
     result = {
         "benchmark": "label_studio_sync",
         "tasks": args.tasks,
+        "rounds": args.rounds,
         "database": "postgresql" if args.database_url else "sqlite",
         "measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "rows": rows,
     }
-    print(f"{'stage':<42} {'Assay s':>9} {'LS API s':>9} {'ratio':>7}")
+    print(f"{'stage':<58} {'Assay s':>9} {'LS API s':>9} {'ratio':>7} {'listed':>7} {'reread':>7}")
     for row in rows:
         seconds = f"{row['assay_s']:>9.1f} {row['anchor_s']:>9.1f}"
-        print(f"{row['stage']:<42} {seconds} {row['ratio']:>6.2f}x")
+        counts = f"{row.get('tasks_listed', ''):>7} {row.get('tasks_reread', ''):>7}"
+        print(f"{row['stage']:<58} {seconds} {row['ratio']:>6.2f}x {counts}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return result

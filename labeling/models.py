@@ -33,6 +33,13 @@ class LabelStudioLink(models.Model):
     pull_watermark = models.DateTimeField(
         null=True, blank=True, help_text="LS updated_at of the newest task an earlier pull read."
     )
+    pull_window = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="LS task id → the updated_at the last pull applied, for the tasks changed "
+        "within WATERMARK_SLACK of the watermark: a later pull lists them again and skips "
+        "those unchanged.",
+    )
     last_full_pull_at = models.DateTimeField(null=True, blank=True)
     hint_received_at = models.DateTimeField(
         null=True, blank=True, help_text="When a webhook last said something changed in LS."

@@ -45,7 +45,34 @@ def audit_record(
     message: str = "",
     version: DatasetVersion | None = None,
 ) -> AuditEvent:
-    """Append one event to ``project``'s audit log.
+    """Append one event to ``project``'s audit log (see `audit_event_build`)."""
+    event = audit_event_build(
+        project=project,
+        actor=actor,
+        action=action,
+        target=target,
+        before=before,
+        after=after,
+        message=message,
+        version=version,
+    )
+    event.save()
+    return event
+
+
+def audit_event_build(
+    *,
+    project: Project,
+    actor=None,
+    action: str,
+    target=None,
+    before: Any = None,
+    after: Any = None,
+    message: str = "",
+    version: DatasetVersion | None = None,
+) -> AuditEvent:
+    """One unsaved event, for services that insert many at once (``bulk_create``, inside
+    their own transaction); `audit_record` saves it straight away.
 
     ``actor`` is a user, a plain name for non-human actors (``"label-studio sync"``), or
     None. ``target`` is a model instance, a ``(type, id)`` pair, or None. ``before`` and
@@ -58,7 +85,7 @@ def audit_record(
     target_type, target_id = _target_ref(target)
     if version is None and isinstance(target, DatasetVersion):
         version = target
-    return AuditEvent.objects.create(
+    return AuditEvent(
         project=project,
         version=version,
         actor=user,

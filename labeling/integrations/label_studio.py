@@ -14,10 +14,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from labeling.core.label_config import EXTERNAL_ID_KEY
+from labeling.core.task_filters import ANNOTATED_FILTER, updated_after_filter
 from labeling.exceptions import LabelStudioError, LabelStudioUnavailable
 
 # LS answers 404 "Invalid page" past the last page; the SDK's pager walks into it, so
@@ -76,11 +77,6 @@ def _parse_time(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
-
-def _filter_time(value: datetime) -> str:
-    """The one datetime format LS's data-manager filters accept (UTC, trailing Z)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class LabelStudioClient:
@@ -272,18 +268,43 @@ class LabelStudioClient:
         for task in self._task_pages(project_id, fields="task_only", include="id,data"):
             yield LsTask(id=task.id, data=dict(task.data or {}))
 
+    def task_versions(self, project_id: int, *, updated_after: datetime) -> Iterator[LsTask]:
+        """Every task LS changed since ``updated_after`` (an annotation made, changed or
+        deleted touches its task), as id and ``updated_at`` only: a cheap listing that says
+        which tasks to read in full (`annotated_tasks` with ``task_ids``)."""
+        filters = {"conjunction": "and", "items": [updated_after_filter(updated_after)]}
+        query = json.dumps({"filters": filters})
+        for task in self._task_pages(
+            project_id, fields="task_only", include="id,updated_at", query=query
+        ):
+            yield LsTask(id=task.id, data={}, updated_at=_parse_time(task.updated_at))
+
     def annotated_tasks(
-        self, project_id: int, *, updated_after: datetime | None = None
+        self,
+        project_id: int,
+        *,
+        updated_after: datetime | None = None,
+        task_ids: list[int] | None = None,
     ) -> Iterator[LsTask]:
         """Tasks with their annotations (cancelled ones included, flagged): every task with
-        an annotation, or, given ``updated_after``, every task LS changed since then (an
-        annotation made, changed or deleted touches its task), annotated or not."""
-        filters = _ANNOTATED_FILTER
+        an annotation; given ``updated_after``, every task LS changed since then, annotated
+        or not; given ``task_ids``, those tasks (the ones LS no longer has are left out)."""
+        if task_ids is not None:
+            for start in range(0, len(task_ids), LIST_PAGE_SIZE):
+                chunk = task_ids[start : start + LIST_PAGE_SIZE]
+                yield from self._annotated_pages(
+                    project_id, {"selectedItems": {"all": False, "included": chunk}}
+                )
+            return
+        filters = ANNOTATED_FILTER
         if updated_after is not None:
-            filters = {"conjunction": "and", "items": [_updated_after(updated_after)]}
-        query = json.dumps({"filters": filters})
+            filters = {"conjunction": "and", "items": [updated_after_filter(updated_after)]}
+        yield from self._annotated_pages(project_id, {"filters": filters})
+
+    def _annotated_pages(self, project_id: int, query: dict) -> Iterator[LsTask]:
         # No `include` here: with it LS shortens each annotation to its id.
-        for task in self._task_pages(project_id, fields="all", include=None, query=query):
+        pages = self._task_pages(project_id, fields="all", include=None, query=json.dumps(query))
+        for task in pages:
             data = dict(task.data or {})
             external_id = LsTask(id=task.id, data=data).external_id
             annotations = tuple(
@@ -376,25 +397,6 @@ class LabelStudioClient:
             with self._errors("list users"):
                 self._emails = {user.id: user.email or "" for user in self._sdk.users.list()}
         return self._emails.get(user_id, f"label-studio-user-{user_id}")
-
-
-# Tasks with at least one annotation, submitted or cancelled (LS counts them separately).
-_ANNOTATED_FILTER = {
-    "conjunction": "or",
-    "items": [
-        {"filter": f"filter:tasks:{column}", "operator": "greater", "type": "Number", "value": 0}
-        for column in ("total_annotations", "cancelled_annotations")
-    ],
-}
-
-
-def _updated_after(moment: datetime) -> dict:
-    return {
-        "filter": "filter:tasks:updated_at",
-        "operator": "greater",
-        "type": "Datetime",
-        "value": _filter_time(moment),
-    }
 
 
 def label_studio_client() -> LabelStudioClient:

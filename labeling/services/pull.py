@@ -3,14 +3,19 @@
 Each LS annotation becomes at most one `curation.Label` (origin ``annotator``, author the
 LS user's e-mail, ``external_ref`` the LS annotation id, the annotator's lead time, and in
 ``meta`` the LS task id and, for generation, the corrected response), so pulling again
-updates labels instead of adding them. A pull reads first and then applies what it read
-in one transaction: Label Studio going down midway changes nothing in Assay.
+updates labels instead of adding them. A pull applies what it reads in one transaction:
+Label Studio going down midway changes nothing in Assay. Labels, resolutions, audit
+events and consensus rows are written in bulk (`label_changes_apply`), page by page while
+the next page is read (`read_ahead`), so the pull costs little more than LS's own reads.
 
 Two modes. A **full** pull reads every annotated task and mirrors everything: changed
 annotations update their label; cancelled (skipped), emptied or deleted ones, and those of
-deleted tasks, remove it. An **incremental** pull reads only the tasks LS changed since
+deleted tasks, remove it. An **incremental** pull mirrors only the tasks LS changed since
 the watermark (the newest task ``updated_at`` an earlier pull saw; LS touches a task when
-one of its annotations is made, changed or deleted) and mirrors those tasks the same way.
+one of its annotations is made, changed or deleted) the same way. It first lists the ids
+and ``updated_at`` of the tasks changed since the watermark less `WATERMARK_SLACK` (a
+cheap call), and reads in full only those whose ``updated_at`` differs from what the last
+pull applied (``pull_window``): nothing when nothing changed, the burst after a burst.
 Task deletions are only seen by a full pull (the reconcile job and TASKS_DELETED hooks).
 """
 
@@ -21,9 +26,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from curation.models import Example, Label, LabelOrigin, Project
-from curation.services.labels import label_add, label_remove, label_update
+from curation.services.label_changes import LabelAction, LabelChange, label_changes_apply
 from curation.services.runs import Progress, run_enqueue
 from labeling.core.label_config import annotation_value
+from labeling.core.read_ahead import read_ahead
 from labeling.integrations.label_studio import (
     LabelStudioClient,
     LsAnnotation,
@@ -39,12 +45,15 @@ from labeling.services.links import label_studio_link_get
 WATERMARK_SLACK = timedelta(seconds=30)
 # A run that saw a webhook arrive while it was reading pulls again, at most this often.
 MAX_PASSES = 3
+# Tasks per page applied while the next is read (LS serves pages of this size).
+READ_BATCH = 1000
 
 
 @dataclass
 class PullReport:
     mode: str = "full"
-    tasks_read: int = 0
+    tasks_listed: int = 0  # id and updated_at only (incremental)
+    tasks_read: int = 0  # in full, with annotations
     annotations_seen: int = 0
     labels_created: int = 0
     labels_updated: int = 0
@@ -88,7 +97,7 @@ def _pulled_labels(link: LabelStudioLink, example_ids: set[int] | None) -> dict[
     ).exclude(external_ref="")
     if example_ids is not None:
         labels = labels.filter(example_id__in=example_ids)
-    return {label.external_ref: label for label in labels.select_related("example")}
+    return {label.external_ref: label for label in labels}
 
 
 def _wanted(project: Project, annotation: LsAnnotation, report: PullReport) -> _Wanted | None:
@@ -106,11 +115,11 @@ def _wanted(project: Project, annotation: LsAnnotation, report: PullReport) -> _
 
 
 def _match_tasks(
-    link: LabelStudioLink, tasks: list[LsTask], report: PullReport
+    tasks: list[LsTask], report: PullReport, example_ids: tuple[dict[int, int], dict[str, int]]
 ) -> list[tuple[LsTask, int]]:
     """Pair each task with its example: by task link, else by the external id in the
     task's data (a task pushed by a push that crashed before recording its link)."""
-    by_task, by_external_id = _example_ids_by_task(link)
+    by_task, by_external_id = example_ids
     matched = []
     for task in tasks:
         report.annotations_seen += len(task.annotations)
@@ -122,60 +131,128 @@ def _match_tasks(
     return matched
 
 
-def _apply_annotation(
+def _annotation_change(
     annotation: LsAnnotation, example: Example, pulled: dict[str, Label], report: PullReport
-) -> bool:
-    """Create or update the annotation's label; True when something changed."""
+) -> LabelChange | None:
+    """The change that mirrors the annotation on its label, if any."""
     if annotation.was_cancelled:
         report.cancelled += 1
-        return False  # its label, if an earlier pull made one, is removed afterwards
+        return None  # its label, if an earlier pull made one, is removed afterwards
     wanted = _wanted(example.project, annotation, report)
     if wanted is None:
-        return False
+        return None
     existing = pulled.pop(str(annotation.id), None)
     if existing is None:
-        label_add(
+        report.labels_created += 1
+        label = Label(
             example=example,
             origin=LabelOrigin.ANNOTATOR,
             external_ref=str(annotation.id),
             **asdict(wanted),
         )
-        report.labels_created += 1
-        return True
+        return LabelChange(LabelAction.ADD, label)
     changes = wanted.changes_from(existing)
-    if changes:
-        label_update(label=existing, **changes)
-        report.labels_updated += 1
-    return bool(changes)
+    if not changes:
+        return None
+    report.labels_updated += 1
+    return LabelChange(LabelAction.UPDATE, existing, changes)
 
 
-@transaction.atomic
-def _apply(link: LabelStudioLink, tasks: list[LsTask], report: PullReport, *, full: bool) -> None:
-    matched = _match_tasks(link, tasks, report)
-    example_ids = {example_id for _, example_id in matched}
-    examples = Example.objects.select_related("project").in_bulk(example_ids)
-    pulled = _pulled_labels(link, None if full else example_ids)
-    touched: set[int] = set()
+def _apply_batch(
+    link: LabelStudioLink,
+    matched: list[tuple[LsTask, int]],
+    pulled: dict[str, Label],
+    report: PullReport,
+) -> None:
+    """Mirror these tasks' annotations; labels of ``pulled`` they match are taken out."""
+    examples = Example.objects.only("id", "project_id", "external_id").in_bulk(
+        {example_id for _, example_id in matched}
+    )
+    changes = []
     for task, example_id in matched:
+        example = examples[example_id]
+        example.project = link.project
         for annotation in task.annotations:
-            if _apply_annotation(annotation, examples[example_id], pulled, report):
-                touched.add(example_id)
-    # What is left was pulled before but is now cancelled, emptied or deleted in LS.
-    for label in pulled.values():
-        touched.add(label.example_id)
-        label_remove(label=label)
-        report.labels_removed += 1
-    consensus_refresh(example_ids=touched)
+            change = _annotation_change(annotation, example, pulled, report)
+            if change is not None:
+                changes.append(change)
+    _changes_apply(link, changes)
 
 
-def _read(
-    client: LabelStudioClient, link: LabelStudioLink, *, full: bool
-) -> tuple[list[LsTask], datetime | None]:
-    since = None if full or link.pull_watermark is None else link.pull_watermark - WATERMARK_SLACK
-    tasks = list(client.annotated_tasks(link.ls_project_id, updated_after=since))
-    seen = [task.updated_at for task in tasks if task.updated_at is not None]
-    newest = max([*seen, link.pull_watermark] if link.pull_watermark else seen, default=None)
-    return tasks, newest
+def _changes_apply(link: LabelStudioLink, changes: list[LabelChange]) -> None:
+    label_changes_apply(project=link.project, changes=changes)
+    consensus_refresh(example_ids={change.label.example_id for change in changes})
+
+
+def _remove_unmatched(link: LabelStudioLink, pulled: dict[str, Label], report: PullReport) -> None:
+    """What is left was pulled before but is now cancelled, emptied or deleted in LS."""
+    _changes_apply(link, [LabelChange(LabelAction.REMOVE, label) for label in pulled.values()])
+    report.labels_removed += len(pulled)
+
+
+def _pull_full(
+    client: LabelStudioClient, link: LabelStudioLink, report: PullReport, progress
+) -> list[LsTask]:
+    """Read every annotated task, applying each page while LS builds the next; returns
+    the tasks read (without annotations: only their ids and times are kept)."""
+    read: list[LsTask] = []
+    with transaction.atomic():
+        example_ids = _example_ids_by_task(link)
+        pulled = _pulled_labels(link, None)
+        tasks = client.annotated_tasks(link.ls_project_id)
+        for batch in read_ahead(tasks, batch_size=READ_BATCH):
+            _apply_batch(link, _match_tasks(batch, report, example_ids), pulled, report)
+            read += [LsTask(task.id, {}, task.updated_at) for task in batch]
+            _report(progress, 5, f"Read and applied {len(read):,} annotated tasks")
+        _remove_unmatched(link, pulled, report)
+    report.tasks_read = len(read)
+    return read
+
+
+def _stale_task_ids(
+    client: LabelStudioClient, link: LabelStudioLink, report: PullReport
+) -> tuple[list[int], list[LsTask]]:
+    """The tasks changed since the last pull applied them, and every task listed."""
+    since = link.pull_watermark - WATERMARK_SLACK
+    listed = list(client.task_versions(link.ls_project_id, updated_after=since))
+    report.tasks_listed = len(listed)
+    applied = link.pull_window or {}
+    stale = [task.id for task in listed if applied.get(str(task.id)) != _stamp(task.updated_at)]
+    return stale, listed
+
+
+def _pull_incremental(
+    client: LabelStudioClient, link: LabelStudioLink, report: PullReport
+) -> list[LsTask]:
+    """Read in full only the tasks changed since the last pull applied them, then mirror
+    them; returns every task seen, the newest ``updated_at`` of each."""
+    stale, listed = _stale_task_ids(client, link, report)
+    tasks = list(client.annotated_tasks(link.ls_project_id, task_ids=stale)) if stale else []
+    report.tasks_read = len(tasks)
+    with transaction.atomic():
+        matched = _match_tasks(tasks, report, _example_ids_by_task(link))
+        pulled = _pulled_labels(link, {example_id for _, example_id in matched})
+        _apply_batch(link, matched, pulled, report)
+        _remove_unmatched(link, pulled, report)
+    seen = {task.id: task for task in listed}
+    seen.update({task.id: task for task in tasks})  # read after listing: newer
+    return list(seen.values())
+
+
+def _window(seen: list[LsTask], watermark: datetime | None) -> dict[str, str]:
+    """The ``updated_at`` applied of every task a later pull's listing will see again."""
+    if watermark is None:
+        return {}
+    since = watermark - WATERMARK_SLACK
+    return {
+        str(task.id): _stamp(task.updated_at)
+        for task in seen
+        if task.updated_at is not None and task.updated_at > since
+    }
+
+
+def _stamp(moment: datetime | None) -> str:
+    return "" if moment is None else moment.isoformat()
 
 
 def label_studio_pull(
@@ -192,16 +269,23 @@ def label_studio_pull(
     full = full or link.pull_watermark is None
     report = PullReport(mode="full" if full else "incremental")
     _report(progress, 0, f"Reading annotations from Label Studio ({report.mode})")
-    tasks, watermark = _read(client, link, full=full)
-    report.tasks_read = len(tasks)
-    _report(progress, 50, f"Applying {sum(len(t.annotations) for t in tasks):,} annotations")
-    _apply(link, tasks, report, full=full)
-    _record(link, report, watermark=watermark, full=full)
+    if full:
+        seen = _pull_full(client, link, report, progress)
+    else:
+        seen = _pull_incremental(client, link, report)
+    times = [task.updated_at for task in seen if task.updated_at is not None]
+    watermark = max([*times, link.pull_watermark] if link.pull_watermark else times, default=None)
+    _record(link, report, watermark=watermark, window=_window(seen, watermark), full=full)
     return report
 
 
 def _record(
-    link: LabelStudioLink, report: PullReport, *, watermark: datetime | None, full: bool
+    link: LabelStudioLink,
+    report: PullReport,
+    *,
+    watermark: datetime | None,
+    window: dict[str, str],
+    full: bool,
 ) -> None:
     link.annotation_count = (
         Label.objects.filter(example__project=link.project, origin=LabelOrigin.ANNOTATOR)
@@ -210,7 +294,8 @@ def _record(
     )
     link.last_pull_at = timezone.now()
     link.pull_watermark = watermark
-    fields = ["annotation_count", "last_pull_at", "pull_watermark"]
+    link.pull_window = window
+    fields = ["annotation_count", "last_pull_at", "pull_watermark", "pull_window"]
     if full:
         link.cancelled_count = report.cancelled
         link.last_full_pull_at = link.last_pull_at

@@ -14,6 +14,7 @@ version, so annotators see them as pre-annotations.
 """
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 from django.db import transaction
@@ -115,17 +116,32 @@ def _pre_annotations(project: Project, example_ids: list[int]) -> dict[int, list
     return predictions
 
 
-def _push_batch(
-    *, client: LabelStudioClient, link: LabelStudioLink, example_ids: list[int], report: PushReport
-) -> int:
-    examples = list(Example.objects.filter(pk__in=example_ids).order_by("pk"))
+@dataclass
+class _Batch:
+    """One batch of tasks to import, and the examples they are for."""
+
+    examples: list[Example]
+    tasks: list[dict]
+
+
+def _batch_prepare(link: LabelStudioLink, example_ids: list[int]) -> _Batch:
+    examples = list(
+        Example.objects.filter(pk__in=example_ids)
+        .only("id", "external_id", "fields")
+        .order_by("pk")
+    )
     fields = link.project.content_fields
     predictions = _pre_annotations(link.project, example_ids)
     tasks = [
         {"data": _task_data(example, fields), "predictions": predictions.get(example.pk, [])}
         for example in examples
     ]
-    task_ids = client.tasks_import(link.ls_project_id, tasks)
+    return _Batch(examples, tasks)
+
+
+def _batch_link(
+    link: LabelStudioLink, batch: _Batch, task_ids: list[int], report: PushReport
+) -> int:
     with transaction.atomic():
         TaskLink.objects.bulk_create(
             [
@@ -135,11 +151,45 @@ def _push_batch(
                     ls_task_id=task_id,
                     prediction_versions=[p["model_version"] for p in task["predictions"]],
                 )
-                for example, task, task_id in zip(examples, tasks, task_ids, strict=True)
+                for example, task, task_id in zip(
+                    batch.examples, batch.tasks, task_ids, strict=True
+                )
             ]
         )
-    _note_versions(report, [p for task in tasks for p in task["predictions"]])
+    _note_versions(report, [p for task in batch.tasks for p in task["predictions"]])
     return len(task_ids)
+
+
+def _push_batches(
+    *,
+    client: LabelStudioClient,
+    link: LabelStudioLink,
+    to_push: list[int],
+    report: PushReport,
+    progress: Progress | None,
+) -> None:
+    """Import the examples in batches; LS imports one batch while Assay prepares the next
+    and records the links of the last. At most one import is in flight, and a batch's
+    links are written once LS has confirmed it (a crash in between leaves tasks the next
+    push adopts)."""
+    chunks = [to_push[i : i + PUSH_BATCH_SIZE] for i in range(0, len(to_push), PUSH_BATCH_SIZE)]
+    if not chunks:
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ls-import") as importer:
+        batch = _batch_prepare(link, chunks[0])
+        pending = importer.submit(client.tasks_import, link.ls_project_id, batch.tasks)
+        for index in range(len(chunks)):
+            following = _batch_prepare(link, chunks[index + 1]) if index + 1 < len(chunks) else None
+            task_ids = pending.result()
+            if following is not None:
+                pending = importer.submit(client.tasks_import, link.ls_project_id, following.tasks)
+            report.tasks_created += _batch_link(link, batch, task_ids, report)
+            _report(
+                progress,
+                5 + 95 * report.tasks_created / len(to_push),
+                f"Pushed {report.tasks_created:,} of {len(to_push):,} tasks",
+            )
+            batch = following
 
 
 def _note_versions(report: PushReport, predictions: list[dict]) -> None:
@@ -202,18 +252,7 @@ def label_studio_push(
         _top_up_predictions(
             client=client, link=link, example_ids=sorted(chosen - set(to_push)), report=report
         )
-    for start in range(0, len(to_push), PUSH_BATCH_SIZE):
-        report.tasks_created += _push_batch(
-            client=client,
-            link=link,
-            example_ids=to_push[start : start + PUSH_BATCH_SIZE],
-            report=report,
-        )
-        _report(
-            progress,
-            5 + 95 * report.tasks_created / len(to_push),
-            f"Pushed {report.tasks_created:,} of {len(to_push):,} tasks",
-        )
+    _push_batches(client=client, link=link, to_push=to_push, report=report, progress=progress)
     report.tasks_total = (
         len(in_label_studio)
         + report.duplicate_tasks_in_label_studio

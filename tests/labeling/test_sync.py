@@ -3,9 +3,11 @@ consensus of several annotators; Label Studio down during a sync run."""
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from curation.models import Label, Run, RunStatus
 from curation.services.runs import run_create, run_execute
@@ -182,6 +184,57 @@ def test_an_incremental_pull_reads_only_tasks_changed_since_the_watermark(pushed
     assert (first.mode, second.mode) == ("full", "incremental")
     assert second.labels_created == 1
     assert Label.objects.get(example__project=project, value="spam").lead_time_seconds == 7.5
+
+
+@pytest.fixture
+def settled(pushed, ls_client):
+    """Pushed, one task annotated, pulled in full and then incrementally (which reads the
+    unannotated tasks once: the full pull skipped them)."""
+    project, examples, tasks = pushed
+    ls_client.annotation_create(tasks[0], result=_choose("spam"))
+    label_studio_pull(project=project, client=ls_client)
+    label_studio_pull(project=project, client=ls_client)
+    return project, examples, tasks
+
+
+def test_an_incremental_pull_with_nothing_changed_reads_no_task(settled, ls_client):
+    project, _examples, _tasks = settled
+
+    again = label_studio_pull(project=project, client=ls_client)
+
+    assert again.mode == "incremental"
+    assert again.tasks_listed == 4  # all were pushed within the watermark's slack
+    assert (again.tasks_read, again.labels_created, again.labels_updated) == (0, 0, 0)
+    assert Label.objects.filter(example__project=project).count() == 1
+
+
+def test_after_a_burst_an_incremental_pull_reads_only_the_burst(settled, ls_client):
+    project, examples, tasks = settled
+    ls_client.annotation_create(tasks[2], result=_choose("ham"))
+    ls_client.annotation_create(tasks[3], result=_choose("ham"))
+
+    after = label_studio_pull(project=project, client=ls_client)
+
+    assert (after.tasks_read, after.labels_created) == (2, 2)
+    for example, expected in zip(examples, ["spam", "", "ham", "ham"], strict=True):
+        example.refresh_from_db()
+        assert example.resolved_label == expected
+
+
+def test_a_change_committed_behind_the_watermark_is_still_pulled(settled, ls_client):
+    """LS stamps updated_at before its commit: a pull can see a newer task first and
+    move the watermark past a change that becomes visible only afterwards."""
+    project, examples, tasks = settled
+    ls_client.annotation_create(tasks[1], result=_choose("ham"))
+    link = LabelStudioLink.objects.get(project=project)
+    link.pull_watermark = timezone.now() + timedelta(seconds=5)
+    link.save(update_fields=["pull_watermark"])
+
+    after = label_studio_pull(project=project, client=ls_client)
+
+    assert (after.tasks_read, after.labels_created) == (1, 1)
+    examples[1].refresh_from_db()
+    assert examples[1].resolved_label == "ham"
 
 
 def test_several_annotators_give_a_consensus_that_is_the_resolved_label(
