@@ -27,6 +27,7 @@ from itertools import compress
 import numpy as np
 
 from .literals import FOLDS_TO_ASCII
+from .re2_translation import Re2Plan
 
 SEPARATOR = "\n"
 # A search runs at most this many rows ahead: a greedy pattern that can cross separators
@@ -171,9 +172,13 @@ class TextColumn:
         *,
         prefilter: Sequence[re.Pattern] | None,
         joinable: bool = True,
+        re2: Re2Plan | None = None,
     ) -> np.ndarray:
-        """Rows where ``pattern.search(row)`` finds a match. With a ``prefilter`` (one
-        pattern per `required_literals`), only rows containing one of them are searched."""
+        """Rows where ``pattern.search(row)`` finds a match. With an ``re2`` plan, RE2
+        searches every row (`re2_mask`); else with a ``prefilter`` (one pattern per
+        `required_literals`), only rows containing one of them are searched."""
+        if re2 is not None and (mask := self.re2_mask(pattern, re2)) is not None:
+            return mask
         if prefilter is None:
             return self.search_mask(pattern, joinable=joinable)
         if pattern.flags & re.IGNORECASE:
@@ -183,6 +188,51 @@ class TextColumn:
         rows = candidates.nonzero()[0]
         mask = np.zeros(len(self.texts), dtype=bool)
         mask[rows] = self._search_rows(pattern, rows)
+        return mask
+
+    @cached_property
+    def _arrow(self):
+        """``(rows, pyarrow array, is_ascii)`` for the ASCII rows and for the rest; None
+        when a row cannot be UTF-8 encoded (a lone surrogate)."""
+        import pyarrow as pa  # heavy; only regex LFs need it
+
+        texts = self.texts
+        is_ascii = np.fromiter(map(str.isascii, texts), dtype=bool, count=len(texts))
+        try:
+            return [
+                (rows, pa.array(list(compress(texts, selector)), pa.large_string()), ascii_rows)
+                for selector, ascii_rows in ((is_ascii, True), (~is_ascii, False))
+                if len(rows := selector.nonzero()[0])
+            ]
+        except (UnicodeEncodeError, pa.ArrowException):
+            return None
+
+    def re2_mask(self, pattern: re.Pattern, plan: Re2Plan) -> np.ndarray | None:
+        """Rows where ``pattern.search(row)`` finds a match, searched by RE2 (see
+        `re2_translation`): where the plan is exact, RE2's answer; elsewhere only rows RE2
+        matches are searched by Python, from RE2's first match on. None when RE2 refuses
+        the pattern (too large a program) or the column cannot go to pyarrow."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if (blocks := self._arrow) is None:
+            return None
+        mask, texts = np.zeros(len(self.texts), dtype=bool), self.texts
+        try:
+            for rows, array, ascii_rows in blocks:
+                if ascii_rows and plan.ascii_exact:
+                    found = pc.match_substring_regex(array, plan.ascii)
+                    mask[rows] = found.to_numpy(zero_copy_only=False)
+                    continue
+                at = pc.find_substring_regex(array, plan.ascii if ascii_rows else plan.wide)
+                at = at.to_numpy(zero_copy_only=False)
+                for i in (at >= 0).nonzero()[0].tolist():
+                    text, start = texts[rows[i]], int(at[i])  # a UTF-8 byte offset
+                    if not ascii_rows:
+                        start = len(text.encode()[:start].decode())
+                    mask[rows[i]] = pattern.search(text, start) is not None
+        except pa.ArrowInvalid:
+            return None
         return mask
 
     @cached_property

@@ -27,6 +27,7 @@ import numpy as np
 
 from .columns import SEPARATOR, WORD, TextColumn, pattern_is_joinable
 from .literals import literal_patterns, required_literals
+from .re2_translation import re2_plan
 
 KINDS = ("keyword", "regex", "length", "field_overlap", "stopword_share")
 
@@ -156,10 +157,11 @@ def _compile_regex(params: dict, text_field: str):
     literals = required_literals(pattern)
     usable = literals is not None and not any(SEPARATOR in literal for literal in literals)
     prefilter = literal_patterns(literals) if usable else None
+    re2 = re2_plan(pattern)
 
     def rule(columns):
         column = columns[text_field]
-        return column.regex_mask(pattern, prefilter=prefilter, joinable=joinable)
+        return column.regex_mask(pattern, prefilter=prefilter, joinable=joinable, re2=re2)
 
     return rule, (text_field,)
 
