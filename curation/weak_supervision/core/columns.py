@@ -109,6 +109,19 @@ class _Block:
         return found
 
 
+def _arrow_strings(texts: list[str]):
+    """A pyarrow ``large_string`` array of ``texts``, built from one UTF-8 buffer and its
+    offsets (``pyarrow.array`` on a list of long strings is several times slower)."""
+    import pyarrow as pa  # heavy; only regex LFs need it
+
+    encoded = [text.encode() for text in texts]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=offsets[1:])
+    return pa.LargeStringArray.from_buffers(
+        len(encoded), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))
+    )
+
+
 class TextColumn:
     """One content field of every row, with its joined form built on first use."""
 
@@ -128,17 +141,14 @@ class TextColumn:
         separator)."""
         texts = self.texts
         is_ascii = np.fromiter(map(str.isascii, texts), dtype=bool, count=len(texts))
-        blocks, alone = [], []
-        for selector in (is_ascii, ~is_ascii):
-            rows, parts = selector.nonzero()[0], list(compress(texts, selector))
-            joined = SEPARATOR.join(parts)
-            if joined.count(SEPARATOR) > max(len(parts) - 1, 0):
-                own = np.fromiter((SEPARATOR in t for t in parts), dtype=bool, count=len(parts))
-                alone.append(rows[own])
-                rows, parts, joined = rows[~own], list(compress(parts, ~own)), None
-            blocks.append(_Block.build(parts, rows, joined))
-        alone_rows = np.sort(np.concatenate(alone)) if alone else np.zeros(0, dtype=np.int64)
-        return (blocks[0], blocks[1]), alone_rows
+        # Found before joining: long documents nearly all hold a line break, and joining
+        # them only to search for it costs as much as a scan.
+        alone = np.fromiter((SEPARATOR in t for t in texts), dtype=bool, count=len(texts))
+        ascii_block, wide = (
+            _Block.build(list(compress(texts, selector)), selector.nonzero()[0])
+            for selector in (is_ascii & ~alone, ~is_ascii & ~alone)
+        )
+        return (ascii_block, wide), alone.nonzero()[0]
 
     def search_mask(self, pattern: re.Pattern, *, joinable: bool = True) -> np.ndarray:
         """Rows where ``pattern.search(row)`` finds a match."""
@@ -194,17 +204,15 @@ class TextColumn:
     def _arrow(self):
         """``(rows, pyarrow array, is_ascii)`` for the ASCII rows and for the rest; None
         when a row cannot be UTF-8 encoded (a lone surrogate)."""
-        import pyarrow as pa  # heavy; only regex LFs need it
-
         texts = self.texts
         is_ascii = np.fromiter(map(str.isascii, texts), dtype=bool, count=len(texts))
         try:
             return [
-                (rows, pa.array(list(compress(texts, selector)), pa.large_string()), ascii_rows)
+                (rows, _arrow_strings(list(compress(texts, selector))), ascii_rows)
                 for selector, ascii_rows in ((is_ascii, True), (~is_ascii, False))
                 if len(rows := selector.nonzero()[0])
             ]
-        except (UnicodeEncodeError, pa.ArrowException):
+        except UnicodeEncodeError:
             return None
 
     def re2_mask(self, pattern: re.Pattern, plan: Re2Plan) -> np.ndarray | None:

@@ -54,6 +54,25 @@ class Re2Plan:
     wide: str
 
 
+@dataclass(frozen=True)
+class _Chars:
+    """What a one-character node accepts: ``ascii`` exactly; ``wide`` the non-ASCII
+    characters it may accept (None: any of them)."""
+
+    ascii: frozenset[int]
+    wide: frozenset[int] | None
+
+    def __and__(self, other: "_Chars") -> "_Chars":
+        if self.wide is None or other.wide is None:
+            wide = other.wide if self.wide is None else self.wide
+        else:
+            wide = self.wide & other.wide
+        return _Chars(self.ascii & other.ascii, wide)
+
+    def complement(self) -> "_Chars":
+        return _Chars(_ALL_ASCII - self.ascii, None)  # a superset of the non-ASCII ones
+
+
 def _char_class(codes: frozenset[int], *, wide: bool) -> str:
     """An RE2 class of ``codes``, and of every non-ASCII character when ``wide``."""
     ranges, run = [], None
@@ -92,42 +111,123 @@ def _literal_codes(node) -> set[int] | None:
     return codes
 
 
+def _is_single(item) -> bool:
+    return str(item[0]) in _SINGLE_CHARACTER
+
+
+def _single_repeat(item):
+    """``(low, high, node)`` for a greedy or lazy repeat of one one-character node."""
+    if str(item[0]) in {"MAX_REPEAT", "MIN_REPEAT"}:
+        low, high, body = item[1]
+        if len(body.data) == 1 and _is_single(body.data[0]):
+            return low, high, body.data[0]
+    return None
+
+
 class _Translator:
+    """One RE2 pattern for ASCII rows (``wide=False``) or for the other rows."""
+
     def __init__(self, tree: _parser.SubPattern, flags: int, *, wide: bool) -> None:
         self.state, self.flags, self.wide = tree.state, flags, wide
         self.relaxed = False
-        self.pattern = self.sequence(tree.data, tail=True)
+        self.pattern = self.sequence(tree.data, tail=True, top=True)
 
-    def char_class(self, node) -> str:
-        """The characters Python's engine accepts for a one-character node: exactly, on
-        ASCII; a superset of the non-ASCII ones (see the module docstring)."""
+    def chars(self, node) -> _Chars:
+        """What Python's engine accepts for a one-character node (see the module
+        docstring): its ASCII characters tried one by one with the pattern's flags."""
         compiled = _compiler.compile(_parser.SubPattern(self.state, [node]), self.flags)
         codes = frozenset(code for code in range(128) if compiled.fullmatch(chr(code)))
-        if not self.wide:
-            return _char_class(codes, wide=False)
         literals = _literal_codes(node)
         if literals is None:
-            return _char_class(codes, wide=True)
+            return _Chars(codes, None)
         if self.flags & re.IGNORECASE:
             if any(code >= 128 for code in literals):
-                return _char_class(codes, wide=True)
+                return _Chars(codes, None)
             literals = {ord(char) for char in IGNORECASE_TO_ASCII if compiled.fullmatch(char)}
-        return _char_class(codes | frozenset(literals), wide=False)
+        return _Chars(codes, frozenset(code for code in literals if code >= 128))
 
-    def sequence(self, items, *, tail: bool) -> str:
-        last = len(items) - 1
-        return "".join(
-            self.node(op, av, tail=tail and i == last) for i, (op, av) in enumerate(items)
-        )
+    def emit(self, chars: _Chars) -> str:
+        if not self.wide:
+            return _char_class(chars.ascii, wide=False)
+        if chars.wide is None:
+            return _char_class(chars.ascii, wide=True)
+        return _char_class(chars.ascii | chars.wide, wide=False)
+
+    def count(self, low: int, high) -> str:
+        """RE2's bounds for ``{low,high}``. A wide range becomes unbounded (relaxed): RE2's
+        DFA would track every position in it and fall back to its slow engine."""
+        if low > _RE2_MAX_REPEAT:
+            raise _Untranslatable
+        if high is _parser.MAXREPEAT or high - low > 4:
+            self.relaxed |= high is not _parser.MAXREPEAT
+            return f"{{{low},}}"
+        return f"{{{low},{high}}}"
 
     def relax(self) -> str:
         self.relaxed = True
         return ""
 
+    def sequence(self, items, *, tail: bool, top: bool = False) -> str:
+        """Items in order. A look-around of one character is folded into the character
+        next to it (or, at either end of the pattern, becomes one); at the top level a
+        leading or trailing repeat keeps only its minimum (a match exists either way)."""
+        items, out = list(items), []
+        last = len(items) - 1
+        for i, (op, av) in enumerate(items):
+            name, at_tail = str(op), tail and i == last
+            if name in {"ASSERT", "ASSERT_NOT"}:
+                out.append(self.assertion(items, i, out, negative=name == "ASSERT_NOT", top=top))
+            elif (
+                top and i in (0, last) and _trimmable(items[i]) and not _beside_assertion(items, i)
+            ):
+                low, _high, body = av
+                out.append(f"(?:{self.sequence(body, tail=False)}){{{low}}}" if low else "")
+            else:
+                out.append(self.node(op, av, tail=at_tail))
+        return "".join(out)
+
+    def assertion(self, items, i, out, *, negative: bool, top: bool) -> str:
+        direction, body = items[i][1]
+        if len(body.data) != 1 or not _is_single(body.data[0]):
+            return self.relax()
+        chars = self.chars(body.data[0])
+        wanted = chars.complement() if negative else chars
+        last = len(items) - 1
+        if direction == 1 and i == last and top:  # a look-ahead at the very end
+            return f"(?:{self.emit(wanted)}|\\z)" if negative else self.emit(chars)
+        if direction == -1 and i == 0 and top:  # a look-behind at the very start
+            return f"(?:^|{self.emit(wanted)})" if negative else self.emit(chars)
+        if direction == 1 and i < last and (merged := self.merge(items, i + 1, wanted, first=True)):
+            items[i + 1] = merged
+            return ""
+        if direction == -1 and i > 0 and (merged := self.merge(items, i - 1, wanted, first=False)):
+            out[-1] = self.node(*merged, tail=False)
+            return ""
+        return self.relax()
+
+    def merge(self, items, j: int, wanted: _Chars, *, first: bool):
+        """Item ``j`` with its first (or last) character limited to ``wanted``, as a
+        parsed item whose one-character nodes are pre-built RE2 classes; None if item
+        ``j`` is not one character or a repeat of one with at least one."""
+        item = items[j]
+        if isinstance(item, _Emitted):
+            return None
+        if _is_single(item):
+            return _Emitted(self.emit(self.chars(item) & wanted))
+        if (repeat := _single_repeat(item)) is None or repeat[0] < 1:
+            return None
+        low, high, node = repeat
+        rest_high = high if high is _parser.MAXREPEAT else high - 1
+        edge, rest = self.emit(self.chars(node) & wanted), self.emit(self.chars(node))
+        rest += self.count(low - 1, rest_high)
+        return _Emitted(edge + rest if first else rest + edge)
+
     def node(self, op, av, *, tail: bool) -> str:
+        if op is _Emitted:
+            return av
         name = str(op)
         if name in _SINGLE_CHARACTER:
-            return self.char_class((op, av))
+            return self.emit(self.chars((op, av)))
         if name == "SUBPATTERN":
             _group, add_flags, del_flags, body = av
             if add_flags or del_flags:
@@ -139,23 +239,12 @@ class _Translator:
         if name == "BRANCH":
             return "(?:" + "|".join(self.sequence(b, tail=tail) for b in av[1]) + ")"
         if name in _REPEATS:
-            return self.repeat(name, *av)
+            low, high, body = av
+            self.relaxed |= name == "POSSESSIVE_REPEAT"
+            return "(?:" + self.sequence(body, tail=False) + ")" + self.count(low, high)
         if name == "AT":
             return self.at(str(av), tail=tail)
-        if name in {"ASSERT", "ASSERT_NOT"}:
-            return self.relax()
         raise _Untranslatable  # GROUPREF, GROUPREF_EXISTS, anything new
-
-    def repeat(self, name: str, low: int, high, body) -> str:
-        if name == "POSSESSIVE_REPEAT":
-            self.relaxed = True
-        if low > _RE2_MAX_REPEAT:
-            raise _Untranslatable
-        inner = "(?:" + self.sequence(body, tail=False) + ")"
-        if high is _parser.MAXREPEAT or high > _RE2_MAX_REPEAT:
-            self.relaxed |= high is not _parser.MAXREPEAT
-            return inner + f"{{{low},}}"
-        return inner + f"{{{low},{high}}}"
 
     def at(self, code: str, *, tail: bool) -> str:
         if code in _BEGINNINGS:
@@ -167,6 +256,28 @@ class _Translator:
         if code in {"AT_BOUNDARY", "AT_UNI_BOUNDARY"} and not self.wide:
             return r"\b"  # the same on ASCII text: the ASCII word characters
         return self.relax()
+
+
+class _Emitted(tuple):
+    """An item already written as RE2 (a merged look-around), standing in the item list
+    as ``(_Emitted, text)``."""
+
+    def __new__(cls, text: str):
+        return super().__new__(cls, (cls, text))
+
+
+def _trimmable(item) -> bool:
+    return not isinstance(item, _Emitted) and str(item[0]) in {"MAX_REPEAT", "MIN_REPEAT"}
+
+
+def _beside_assertion(items, i: int) -> bool:
+    """Whether a look-around next to item ``i`` may look into it."""
+    return any(
+        0 <= j < len(items)
+        and not isinstance(items[j], _Emitted)
+        and str(items[j][0]) in {"ASSERT", "ASSERT_NOT", "AT"}
+        for j in (i - 1, i + 1)
+    )
 
 
 def re2_plan(pattern: re.Pattern) -> Re2Plan | None:
