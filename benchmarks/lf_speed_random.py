@@ -44,8 +44,8 @@ DATA = Path(os.environ.get("ASSAY_SHARED_DATA", REPO_ROOT.parent / "shared" / "d
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "lf_speed_random.json"
 DISTRIBUTIONS = ("short_ascii", "unicode_heavy", "long_docs")
 # Rows per distribution: sized so Snorkel takes a few seconds per LF set.
-DEFAULT_ROWS = {"short_ascii": 40_000, "unicode_heavy": 30_000, "long_docs": 1_500}
-QUICK_ROWS = {"short_ascii": 8_000, "unicode_heavy": 6_000, "long_docs": 300}
+DEFAULT_ROWS = {"short_ascii": 30_000, "unicode_heavy": 20_000, "long_docs": 600}
+QUICK_ROWS = {"short_ascii": 6_000, "unicode_heavy": 4_000, "long_docs": 150}
 
 EMOJI = ["😀", "🔥", "👍🏽", "❤️", "🎵", "💰", "🚀", "👨‍👩‍👧", "✅", "🤔", "😂", "🇬🇧"]
 TRAPS = [
@@ -298,7 +298,7 @@ def run_cell(rows: list[str], specs, repeat: int) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rows and sets; no JSON")
-    parser.add_argument("--sets", type=int, default=5, help="LF sets per distribution")
+    parser.add_argument("--sets", type=int, default=4, help="LF sets per distribution")
     parser.add_argument("--lfs", type=int, default=12, help="LFs per set")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=2, help="runs per side; the fastest counts")

@@ -144,3 +144,23 @@ def test_patterns_re2_cannot_run_take_the_python_path():
         ours = apply_compiled(compiled, columns_for({"text": rows}), len(rows))
         assert ours.tolist() == _row_by_row(specs, rows).tolist()
         assert ours[:3].tolist() == [[1, -1, -1], [-1, -1, 1], [-1, 1, -1]]
+
+
+def test_rows_after_a_dotted_capital_i_keep_their_keyword_votes():
+    """Lower-casing a block of rows in one call: İ becomes two characters, so every row
+    after one moves; Greek final sigma depends on where a row ends."""
+    texts = ["İİİ", "song İ", "x song", "ΟΔΟΣ", "οδος x", "İ\nsong", "σ song"]
+    specs = [
+        ("keyword", {"keywords": ["song"]}),
+        ("keyword", {"keywords": ["οδος"]}),
+        ("keyword", {"keywords": ["ς"], "whole_word": False}),
+    ]
+    compiled = [
+        compile_spec(name=f"lf{j}", kind=kind, params=params, vote=1, fields=["text"])
+        for j, (kind, params) in enumerate(specs)
+    ]
+    ours = apply_compiled(compiled, columns_for({"text": texts}), len(texts))
+    assert ours[:, 0].tolist() == [-1, 1, 1, -1, -1, 1, 1]
+    assert ours[:, 1].tolist() == [-1, -1, -1, 1, 1, -1, -1]  # ΟΔΟΣ lowers to οδος
+    assert ours[:, 2].tolist() == [-1, -1, -1, 1, 1, -1, -1]
+    assert ours.tolist() == _row_by_row(specs, texts).tolist()

@@ -78,8 +78,22 @@ class _Block:
         )
 
     def lowered(self) -> "_Block":
-        """The block lower-cased, for a block of ASCII rows (where lengths do not change)."""
-        return _Block(self.joined.lower(), self.starts, self.ends, self.rows)
+        """The block ``str.lower()``-ed in one call. That equals lowering row by row: the
+        separator ends a Greek final-sigma context just as a string end does, and the one
+        character whose lower case is longer, İ, moves the offsets after it by one."""
+        joined = self.joined.lower()
+        if len(joined) == len(self.joined):
+            return _Block(joined, self.starts, self.ends, self.rows)
+        spans = zip(self.starts.tolist(), self.ends.tolist(), strict=True)
+        dotted = np.fromiter(
+            (self.joined.count("\u0130", start, end) for start, end in spans),
+            dtype=np.int64,
+            count=len(self.rows),
+        )
+        lengths = self.ends - self.starts + dotted
+        starts = np.zeros(len(lengths), dtype=np.int64)
+        np.cumsum(lengths[:-1] + 1, out=starts[1:])
+        return _Block(joined, starts, starts + lengths, self.rows)
 
     def hit_rows(self, pattern: re.Pattern) -> np.ndarray:
         """Column rows with a hit of ``pattern``, which must never match the separator."""
@@ -277,8 +291,8 @@ class TextColumn:
 
 
 class _LoweredColumn(TextColumn):
-    """A column's rows ``str.lower()``-ed. Its ASCII block is the original's lower-cased
-    in one call (same offsets); its row texts are only made when asked for."""
+    """A column's rows ``str.lower()``-ed. Its blocks are the original's lower-cased in
+    one call each; its row texts are only made when asked for."""
 
     def __init__(self, original: TextColumn) -> None:
         # No super().__init__(): it would lower every row up front.
@@ -294,9 +308,22 @@ class _LoweredColumn(TextColumn):
     @cached_property
     def _layout(self) -> tuple[tuple[_Block, _Block], np.ndarray]:
         (ascii_block, wide), alone = self._original._layout
-        source = self._original.texts
-        wide_lowered = _Block.build([source[i].lower() for i in wide.rows.tolist()], wide.rows)
-        return (ascii_block.lowered(), wide_lowered), alone
+        return (ascii_block.lowered(), wide.lowered()), alone
+
+    @cached_property
+    def _rows_lowered(self) -> dict[int, str]:
+        return {}
+
+    def _search_rows(self, pattern: re.Pattern, rows) -> np.ndarray:
+        """As `TextColumn._search_rows`, lowering only the rows searched (the rows kept
+        out of the blocks, usually few), each once."""
+        source, lowered, search = self._original.texts, self._rows_lowered, pattern.search
+        found = np.zeros(len(rows), dtype=bool)
+        for n, i in enumerate(rows):
+            if (text := lowered.get(i)) is None:
+                text = lowered[i] = source[i].lower()
+            found[n] = search(text) is not None
+        return found
 
 
 WORD = re.compile(r"\w+")
