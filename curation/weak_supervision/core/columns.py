@@ -167,9 +167,9 @@ class TextColumn:
     def search_mask(self, pattern: re.Pattern, *, joinable: bool = True) -> np.ndarray:
         """Rows where ``pattern.search(row)`` finds a match."""
         if not joinable or not self.texts:
-            return self._search_rows(pattern, range(len(self.texts)))
+            return self._search_rows(pattern, range(len(self)))
         blocks, alone = self._layout
-        mask = np.zeros(len(self.texts), dtype=bool)
+        mask = np.zeros(len(self), dtype=bool)
         for block in blocks:
             mask[block.rows] = block.search(pattern, lambda rows: self._search_rows(pattern, rows))
         if len(alone):
@@ -182,7 +182,7 @@ class TextColumn:
         per pattern, because the engine skips ahead to a literal far faster than to any of
         several (an alternation is tried at every position its first characters allow)."""
         blocks, alone = self._layout
-        mask = np.zeros(len(self.texts), dtype=bool)
+        mask = np.zeros(len(self), dtype=bool)
         for pattern in patterns:
             for block in blocks:
                 mask[block.hit_rows(pattern)] = True
@@ -210,7 +210,7 @@ class TextColumn:
         else:
             candidates = self.scan_mask(prefilter)
         rows = candidates.nonzero()[0]
-        mask = np.zeros(len(self.texts), dtype=bool)
+        mask = np.zeros(len(self), dtype=bool)
         mask[rows] = self._search_rows(pattern, rows)
         return mask
 
