@@ -111,6 +111,8 @@ def _matching_rows(data, specs) -> list[str]:
 @given(specs=st.lists(SPEC, min_size=1, max_size=6), texts=TEXTS, data=st.data())
 def test_vectorised_matrix_equals_row_by_row_rules(specs, texts, data):
     texts = texts + _matching_rows(data, specs)
+    # ASCII rows again, so common keywords take the RE2 scan for dense literals too
+    texts += [text for text in texts if text.isascii()] * 3
     compiled = [
         compile_spec(name=f"lf{j}", kind=kind, params=params, vote=1, fields=["text"])
         for j, (kind, params) in enumerate(specs)
@@ -163,4 +165,24 @@ def test_rows_after_a_dotted_capital_i_keep_their_keyword_votes():
     assert ours[:, 0].tolist() == [-1, 1, 1, -1, -1, 1, 1]
     assert ours[:, 1].tolist() == [-1, -1, -1, 1, 1, -1, -1]  # ΟΔΟΣ lowers to οδος
     assert ours[:, 2].tolist() == [-1, -1, -1, 1, 1, -1, -1]
+    assert ours.tolist() == _row_by_row(specs, texts).tolist()
+
+
+def test_common_keywords_scanned_by_re2_keep_the_lower_case_rules():
+    """A keyword in most rows is scanned by RE2 over the original ASCII rows; it must
+    still match as ``str.lower()`` does, and only whole words where asked."""
+    texts = ["Song x", "song", "SONG!", "a", "my-song", "songs", "sOnG\nx", "ſong"] * 5
+    specs = [
+        ("keyword", {"keywords": ["song"]}),
+        ("keyword", {"keywords": ["SONG"], "whole_word": False}),
+        ("keyword", {"keywords": ["song"], "case_sensitive": True}),
+    ]
+    compiled = [
+        compile_spec(name=f"lf{j}", kind=kind, params=params, vote=1, fields=["text"])
+        for j, (kind, params) in enumerate(specs)
+    ]
+    ours = apply_compiled(compiled, columns_for({"text": texts}), len(texts))
+    assert ours[:8, 0].tolist() == [1, 1, 1, -1, 1, -1, 1, -1]
+    assert ours[:8, 1].tolist() == [1, 1, 1, -1, 1, 1, 1, -1]
+    assert ours[:8, 2].tolist() == [-1, 1, -1, -1, 1, -1, -1, -1]
     assert ours.tolist() == _row_by_row(specs, texts).tolist()

@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import compress
+from itertools import compress, zip_longest
 
 import numpy as np
 
@@ -123,6 +123,15 @@ class _Block:
         return found
 
 
+@dataclass(frozen=True)
+class DenseScan:
+    """A keyword pattern's literal and its exact RE2 form on ASCII rows of the original
+    (not lower-cased) text: see `TextColumn.scan_mask`."""
+
+    literal: str
+    re2: str
+
+
 def _arrow_strings(texts: list[str]):
     """A pyarrow ``large_string`` array of ``texts``, built from one UTF-8 buffer and its
     offsets (``pyarrow.array`` on a list of long strings is several times slower)."""
@@ -176,15 +185,26 @@ class TextColumn:
             mask[alone] = self._search_rows(pattern, alone)
         return mask
 
-    def scan_mask(self, patterns: Sequence[re.Pattern]) -> np.ndarray:
+    def scan_mask(
+        self, patterns: Sequence[re.Pattern], *, dense: Sequence[DenseScan | None] = ()
+    ) -> np.ndarray:
         """Rows where any of ``patterns`` finds a match, for patterns that can never match
         the separator (literals without a line break, our keyword patterns). One literal
         per pattern, because the engine skips ahead to a literal far faster than to any of
-        several (an alternation is tried at every position its first characters allow)."""
+        several (an alternation is tried at every position its first characters allow).
+
+        ``dense`` may give a pattern's RE2 form for ASCII rows: where its literal occurs
+        more than once per four rows of the ASCII block, RE2 answers for every ASCII row
+        (a cost per row) instead of Python visiting every occurrence (a cost per hit)."""
         blocks, alone = self._layout
         mask = np.zeros(len(self), dtype=bool)
-        for pattern in patterns:
-            for block in blocks:
+        for pattern, scan in zip_longest(patterns, dense[: len(patterns)]):
+            for n, block in enumerate(blocks):
+                common = scan and block.joined.count(scan.literal) > len(block.rows) // 4
+                if n == 0 and common and (found := self._ascii_re2(scan.re2)) is not None:
+                    rows, hits = found
+                    mask[rows[hits]] = True
+                    continue
                 mask[block.hit_rows(pattern)] = True
             if len(alone):
                 mask[alone] |= self._search_rows(pattern, alone)
@@ -227,6 +247,21 @@ class TextColumn:
                 if len(rows := selector.nonzero()[0])
             ]
         except UnicodeEncodeError:
+            return None
+
+    def _ascii_re2(self, re2: str):
+        """``(rows, hits)``: the ASCII rows of the original text, and which of them RE2
+        ``re2`` matches; None when there are none or pyarrow refuses."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        blocks = self._arrow
+        if not blocks or not blocks[0][2]:
+            return None
+        rows, array, _ascii = blocks[0]
+        try:
+            return rows, pc.match_substring_regex(array, re2).to_numpy(zero_copy_only=False)
+        except pa.ArrowInvalid:
             return None
 
     def re2_mask(self, pattern: re.Pattern, plan: Re2Plan) -> np.ndarray | None:
@@ -309,6 +344,10 @@ class _LoweredColumn(TextColumn):
     def _layout(self) -> tuple[tuple[_Block, _Block], np.ndarray]:
         (ascii_block, wide), alone = self._original._layout
         return (ascii_block.lowered(), wide.lowered()), alone
+
+    @property
+    def _arrow(self):  # type: ignore[override]  # RE2 plans spell out case on the original
+        return self._original._arrow
 
     @cached_property
     def _rows_lowered(self) -> dict[int, str]:
