@@ -18,7 +18,7 @@ from curation.weak_supervision.core.re2_translation import IGNORECASE_TO_ASCII, 
 from curation.weak_supervision.core.snorkel_bridge import row_rule
 
 PROPERTY = settings(
-    max_examples=int(os.environ.get("LF_PROPERTY_EXAMPLES", "100")),
+    max_examples=int(os.environ.get("LF_PROPERTY_EXAMPLES", "60")),
     derandomize=True,
     database=None,
     deadline=None,

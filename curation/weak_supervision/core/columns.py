@@ -12,9 +12,13 @@ boundaries are kept as offsets. Two scans use the joined form:
   ``pattern.search(row)`` gives for every row. Searches are bounded to windows of rows, so
   a pattern that runs across separators costs a window at most.
 
+Regex LFs (and keywords common in ASCII rows) can skip the joined form: `TextColumn.re2_mask`
+searches every row with RE2 through pyarrow, with the answers of Python's ``re`` (see
+`re2_translation`).
+
 Rows are joined in two blocks, pure-ASCII rows and the rest: Python stores a string with
 the width of its widest character, so one emoji would make the whole joined column four
-bytes a character, and the ASCII block can be lower-cased in one call. Rows that contain
+bytes a character. Each block is lower-cased in one call. Rows that contain
 the separator are kept out of the blocks and searched on their own.
 """
 
