@@ -186,3 +186,22 @@ def test_common_keywords_scanned_by_re2_keep_the_lower_case_rules():
     assert ours[:8, 1].tolist() == [1, 1, 1, -1, 1, 1, 1, -1]
     assert ours[:8, 2].tolist() == [-1, 1, -1, -1, 1, -1, -1, -1]
     assert ours.tolist() == _row_by_row(specs, texts).tolist()
+
+
+def test_all_mode_on_rows_with_line_breaks():
+    """Rows holding a line break are searched one by one, later keywords of an ``all``
+    LF only where the earlier ones were found, plain substrings with ``in``."""
+    texts = ["my song\nfree", "my\nsong", "song\nx", "free call\nmy", "x\ny", "My Song"] * 3
+    substrings = {"mode": "all", "case_sensitive": True, "whole_word": False}
+    specs = [
+        ("keyword", {"keywords": ["my", "song"], "mode": "all"}),
+        ("keyword", {"keywords": ["so", "my"], **substrings}),
+    ]
+    compiled = [
+        compile_spec(name=f"lf{j}", kind=kind, params=params, vote=1, fields=["text"])
+        for j, (kind, params) in enumerate(specs)
+    ]
+    ours = apply_compiled(compiled, columns_for({"text": texts}), len(texts))
+    assert ours[:6, 0].tolist() == [1, 1, -1, -1, -1, 1]
+    assert ours[:6, 1].tolist() == [1, 1, -1, -1, -1, -1]
+    assert ours.tolist() == _row_by_row(specs, texts).tolist()

@@ -25,7 +25,7 @@ the separator are kept out of the blocks and searched on their own.
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import compress, zip_longest
 
 import numpy as np
@@ -149,6 +149,20 @@ def _arrow_strings(texts: list[str]):
     )
 
 
+@lru_cache(maxsize=1024)
+def _plain_literal(pattern: re.Pattern) -> str | None:
+    """The string a case-sensitive pattern of literal characters only matches, else None
+    (``in`` finds it faster than the regex engine)."""
+    if pattern.flags & re.IGNORECASE or isinstance(pattern.pattern, bytes):
+        return None
+    from re import _parser  # the stdlib's own regex parser
+
+    items = _parser.parse(pattern.pattern, pattern.flags).data
+    if not items or any(str(op) != "LITERAL" for op, _ in items):
+        return None
+    return "".join(chr(code) for _, code in items)
+
+
 class TextColumn:
     """One content field of every row, with its joined form built on first use."""
 
@@ -190,7 +204,11 @@ class TextColumn:
         return mask
 
     def scan_mask(
-        self, patterns: Sequence[re.Pattern], *, dense: Sequence[DenseScan | None] = ()
+        self,
+        patterns: Sequence[re.Pattern],
+        *,
+        dense: Sequence[DenseScan | None] = (),
+        only: np.ndarray | None = None,
     ) -> np.ndarray:
         """Rows where any of ``patterns`` finds a match, for patterns that can never match
         the separator (literals without a line break, our keyword patterns). One literal
@@ -199,19 +217,29 @@ class TextColumn:
 
         ``dense`` may give a pattern's RE2 form for ASCII rows: where its literal occurs
         more than once per four rows of the ASCII block, RE2 answers for every ASCII row
-        (a cost per row) instead of Python visiting every occurrence (a cost per hit)."""
+        (a cost per row) instead of Python visiting every occurrence (a cost per hit).
+        Rows outside the blocks are searched one by one, and only where still needed: not
+        once a pattern matched, not outside ``only`` (the answer there may then be wrong:
+        for a caller that ignores those rows), and with ``in`` for a plain literal."""
         blocks, alone = self._layout
-        mask = np.zeros(len(self), dtype=bool)
+        mask, answered = np.zeros(len(self), dtype=bool), np.zeros(len(self), dtype=bool)
         for pattern, scan in zip_longest(patterns, dense[: len(patterns)]):
             for n, block in enumerate(blocks):
                 common = scan and block.joined.count(scan.literal) > len(block.rows) // 4
                 if n == 0 and common and (found := self._ascii_re2(scan.re2)) is not None:
                     rows, hits = found
-                    mask[rows[hits]] = True
+                    mask[rows[hits]] = answered[rows] = True
                     continue
                 mask[block.hit_rows(pattern)] = True
-            if len(alone):
-                mask[alone] |= self._search_rows(pattern, alone)
+            todo = alone[~mask[alone] & ~answered[alone]]
+            if only is not None:
+                todo = todo[only[todo]]
+            if len(todo):
+                literal = _plain_literal(pattern)
+                if literal is None:
+                    mask[todo] = self._search_rows(pattern, todo)
+                else:
+                    mask[todo] = [literal in self._row(i) for i in todo.tolist()]
         return mask
 
     def regex_mask(
@@ -308,6 +336,9 @@ class TextColumn:
         mask[alone] = [any(char in self.texts[i] for char in FOLDS_TO_ASCII) for i in alone]
         return mask
 
+    def _row(self, i: int) -> str:
+        return self.texts[i]
+
     def _search_rows(self, pattern: re.Pattern, rows) -> np.ndarray:
         texts, search = self.texts, pattern.search
         return np.fromiter(
@@ -357,16 +388,18 @@ class _LoweredColumn(TextColumn):
     def _rows_lowered(self) -> dict[int, str]:
         return {}
 
+    def _row(self, i: int) -> str:
+        """Row ``i`` lowered, each row once, only when searched (the rows kept out of the
+        blocks are usually few)."""
+        if (text := self._rows_lowered.get(i)) is None:
+            text = self._rows_lowered[i] = self._original.texts[i].lower()
+        return text
+
     def _search_rows(self, pattern: re.Pattern, rows) -> np.ndarray:
-        """As `TextColumn._search_rows`, lowering only the rows searched (the rows kept
-        out of the blocks, usually few), each once."""
-        source, lowered, search = self._original.texts, self._rows_lowered, pattern.search
-        found = np.zeros(len(rows), dtype=bool)
-        for n, i in enumerate(rows):
-            if (text := lowered.get(i)) is None:
-                text = lowered[i] = source[i].lower()
-            found[n] = search(text) is not None
-        return found
+        search = pattern.search
+        return np.fromiter(
+            (search(self._row(i)) is not None for i in rows), dtype=bool, count=len(rows)
+        )
 
 
 WORD = re.compile(r"\w+")

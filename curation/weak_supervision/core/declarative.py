@@ -151,19 +151,19 @@ def _compile_keyword(params: dict, text_field: str):
     # holds a line break a match never touches the separator of the joined column.
     within_rows = not any(SEPARATOR in p.pattern for group in groups for p in group)
 
-    def any_of(column: TextColumn, patterns: list[re.Pattern], scans) -> np.ndarray:
+    def any_of(column: TextColumn, patterns: list[re.Pattern], scans, only) -> np.ndarray:
         if within_rows:
-            return column.scan_mask(patterns, dense=scans)
+            return column.scan_mask(patterns, dense=scans, only=only)
         return np.logical_or.reduce([column.search_mask(p) for p in patterns])
 
     def rule(columns):
         column = columns[text_field].lowered if lowered else columns[text_field]
-        return np.logical_and.reduce(
-            [
-                any_of(column, group, scans)
-                for group, scans in zip(groups, dense_groups, strict=True)
-            ]
-        )
+        # Mode all: a later keyword is only looked for in rows that hold the earlier ones.
+        mask = None
+        for group, scans in zip(groups, dense_groups, strict=True):
+            found = any_of(column, group, scans, mask)
+            mask = found if mask is None else mask & found
+        return mask
 
     return rule, (text_field,)
 
