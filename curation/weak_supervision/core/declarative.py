@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .columns import SEPARATOR, WORD, TextColumn, pattern_is_joinable
+from .columns import SEPARATOR, WORD, DenseScan, TextColumn, pattern_is_joinable
 from .literals import literal_patterns, required_literals
+from .re2_translation import re2_plan
 
 KINDS = ("keyword", "regex", "length", "field_overlap", "stopword_share")
 
@@ -97,6 +98,14 @@ def keyword_patterns(params: dict) -> tuple[list[list[re.Pattern]], bool]:
     """A keyword spec's patterns, one per keyword, in groups: a row matches when every
     group has a pattern that matches (mode ``any``: one group; ``all``: one per keyword).
     Also whether the patterns read lower-cased text."""
+    words, mode, lowered, whole = _keyword_params(params)
+    patterns = [_keyword_pattern(word, whole=whole) for word in words]
+    return ([patterns] if mode == "any" else [[p] for p in patterns]), lowered
+
+
+def _keyword_params(params: dict) -> tuple[list[str], str, bool, bool]:
+    """The keywords as searched (lower-cased unless case-sensitive), the mode, whether
+    the text is lower-cased, and whether keywords are whole words."""
     keywords = params.get("keywords")
     if isinstance(keywords, str):
         keywords = [k for k in (part.strip() for part in keywords.split(",")) if k]
@@ -107,8 +116,20 @@ def keyword_patterns(params: dict) -> tuple[list[list[re.Pattern]], bool]:
         raise LFSpecError(f"'mode' must be 'any' or 'all', not {mode!r}.")
     lowered = not _bool(params, "case_sensitive", False)
     whole = _bool(params, "whole_word", True)
-    patterns = [_keyword_pattern(k.lower() if lowered else k, whole=whole) for k in keywords]
-    return ([patterns] if mode == "any" else [[p] for p in patterns]), lowered
+    return [k.lower() if lowered else k for k in keywords], mode, lowered, whole
+
+
+def _keyword_dense_scan(word: str, *, whole: bool, lowered: bool) -> DenseScan | None:
+    """The RE2 form of a keyword for ASCII rows of the *original* text, used where the
+    keyword is common (`TextColumn.scan_mask`). On ASCII text, lower-casing is IGNORECASE
+    over ASCII letters, which the RE2 plan spells out; a keyword that is not ASCII never
+    occurs in an ASCII row, and gets no RE2 form."""
+    if not word.isascii():
+        return None
+    escaped = re.escape(word)
+    python = re.compile(rf"(?<!\w){escaped}(?!\w)" if whole else escaped, re.I if lowered else 0)
+    plan = re2_plan(python)
+    return DenseScan(word, plan.ascii) if plan is not None and plan.ascii_exact else None
 
 
 def _keyword_pattern(word: str, *, whole: bool) -> re.Pattern:
@@ -123,18 +144,26 @@ def _keyword_pattern(word: str, *, whole: bool) -> re.Pattern:
 
 def _compile_keyword(params: dict, text_field: str):
     groups, lowered = keyword_patterns(params)
+    words, mode, _lowered, whole = _keyword_params(params)
+    dense = [_keyword_dense_scan(word, whole=whole, lowered=lowered) for word in words]
+    dense_groups = [dense] if mode == "any" else [[scan] for scan in dense]
     # Our patterns only consume the keyword and look around for \w, so unless a keyword
     # holds a line break a match never touches the separator of the joined column.
     within_rows = not any(SEPARATOR in p.pattern for group in groups for p in group)
 
-    def any_of(column: TextColumn, patterns: list[re.Pattern]) -> np.ndarray:
+    def any_of(column: TextColumn, patterns: list[re.Pattern], scans, only) -> np.ndarray:
         if within_rows:
-            return column.scan_mask(patterns)
+            return column.scan_mask(patterns, dense=scans, only=only)
         return np.logical_or.reduce([column.search_mask(p) for p in patterns])
 
     def rule(columns):
         column = columns[text_field].lowered if lowered else columns[text_field]
-        return np.logical_and.reduce([any_of(column, group) for group in groups])
+        # Mode all: a later keyword is only looked for in rows that hold the earlier ones.
+        mask = None
+        for group, scans in zip(groups, dense_groups, strict=True):
+            found = any_of(column, group, scans, mask)
+            mask = found if mask is None else mask & found
+        return mask
 
     return rule, (text_field,)
 
@@ -156,10 +185,11 @@ def _compile_regex(params: dict, text_field: str):
     literals = required_literals(pattern)
     usable = literals is not None and not any(SEPARATOR in literal for literal in literals)
     prefilter = literal_patterns(literals) if usable else None
+    re2 = re2_plan(pattern)
 
     def rule(columns):
         column = columns[text_field]
-        return column.regex_mask(pattern, prefilter=prefilter, joinable=joinable)
+        return column.regex_mask(pattern, prefilter=prefilter, joinable=joinable, re2=re2)
 
     return rule, (text_field,)
 
