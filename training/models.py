@@ -42,6 +42,9 @@ class TrainingRun(models.Model):
     forgetting = models.JSONField(null=True, blank=True)
     train_seconds = models.FloatField(null=True, blank=True)
     global_step = models.PositiveIntegerField(default=0)
+    stopped_at_budget = models.BooleanField(
+        default=False, help_text="Training ended at the config's time budget (max_minutes)."
+    )
     output_dir = models.CharField(max_length=1000)
     artifact_path = models.CharField(max_length=1000, blank=True)
     artifact_kind = models.CharField(max_length=30, blank=True)

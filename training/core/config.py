@@ -51,6 +51,13 @@ class TrainingConfig:
     learning_rate: float = _help("Peak learning rate (linear decay, short warm-up).", 2e-4)
     epochs: float = _help("Passes over the training split (ignored when max_steps > 0).", 1.0)
     max_steps: int = _help("Stop after this many optimizer steps; 0 = use epochs.", 0)
+    max_minutes: float = _help(
+        "Time budget: train for at most this many minutes (fractions allowed), whichever of "
+        "steps/epochs or the budget ends first; the run evaluates, keeps its best checkpoint "
+        "and stops before the budget is spent. 0 = no budget. The final test evaluation "
+        "comes after it.",
+        0.0,
+    )
     batch_size: int = _help("Examples per optimizer step.", 8)
     max_length: int = _help("Tokens per example; longer examples are truncated.", 128)
     eval_steps: int = _help("Evaluate on the validation split every this many steps.", 50)
@@ -151,6 +158,10 @@ def config_validate(config: TrainingConfig) -> None:
             raise TrainingConfigError(f"'{name}' must be positive, got {getattr(config, name)}.")
     if not 0 < config.learning_rate < 1:
         raise TrainingConfigError(f"'learning_rate' must be in (0, 1), got {config.learning_rate}.")
+    if config.max_minutes < 0:
+        raise TrainingConfigError(
+            f"'max_minutes' must be 0 (no budget) or positive, got {config.max_minutes}."
+        )
     if config.max_steps <= 0 and config.epochs <= 0:
         raise TrainingConfigError("Give 'epochs' > 0 or 'max_steps' > 0.")
     if config.checkpoint_steps % config.eval_steps:

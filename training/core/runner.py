@@ -18,12 +18,12 @@ process of its own.
 import json
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from training.core import data as training_data
 from training.core import evaluation, tracking
+from training.core.budget import TimeBudget, budget_callback
 from training.core.config import TrainingConfig, config_from_dict
 from training.core.models import (
     default_base_model,
@@ -31,84 +31,14 @@ from training.core.models import (
     load_tokenizer,
     prepare_for_training,
 )
-
-TRAIN_SHARE = 80.0  # percent of the progress bar for training; the rest is final evaluation
-
-
-class Reporter(Protocol):
-    def update(self, percent: float, message: str = "") -> None: ...
-
-    def log(self, line: str) -> None: ...
-
-
-class SilentReporter:
-    def update(self, percent: float, message: str = "") -> None:
-        pass
-
-    def log(self, line: str) -> None:
-        pass
-
-
-@dataclass
-class History:
-    """Training loss and validation metrics by step, for the curves."""
-
-    train: list[dict] = field(default_factory=list)
-    validation: list[dict] = field(default_factory=list)
-    on_record: object = None
-
-    def add(self, kind: str, record: dict) -> None:
-        getattr(self, kind).append(record)
-        if callable(self.on_record):
-            self.on_record(kind, record)
-
-
-def _progress_callback(reporter: Reporter, history: History):
-    from transformers import TrainerCallback
-
-    class ProgressCallback(TrainerCallback):
-        """Forwards Trainer logs to the reporter and the history."""
-
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            logs = logs or {}
-            step = state.global_step
-            if "loss" in logs:
-                history.add("train", {"step": step, "loss": float(logs["loss"])})
-            if any(key.startswith("eval_") for key in logs):
-                record = {k[5:]: v for k, v in logs.items() if k.startswith("eval_")}
-                history.add("validation", {"step": step, **_numbers(record)})
-                reporter.log(f"step {step}: validation {_format(record)}")
-            total = max(state.max_steps, 1)
-            reporter.update(TRAIN_SHARE * step / total, f"Training: step {step} of {total}")
-
-    return ProgressCallback()
-
-
-def _numbers(record: dict) -> dict:
-    """Metric values only (not eval timings)."""
-    return {
-        k: float(v)
-        for k, v in record.items()
-        if isinstance(v, int | float) and "runtime" not in k and "per_second" not in k
-    }
-
-
-def _format(record: dict) -> str:
-    keep = ("loss", "accuracy", "macro_f1", "auc_roc", "rouge_l", "bleu")
-    return ", ".join(f"{k} {record[k]:.4g}" for k in keep if record.get(k) is not None)
-
-
-def history_from_logs(log_history: list[dict]) -> dict[str, list[dict]]:
-    """Curves from Trainer's log history, which survives a resume (it is checkpointed)."""
-    history: dict[str, list[dict]] = {"train": [], "validation": []}
-    for entry in log_history:
-        step = entry.get("step", 0)
-        if "loss" in entry:
-            history["train"].append({"step": step, "loss": float(entry["loss"])})
-        evaluation_record = {k[5:]: v for k, v in entry.items() if k.startswith("eval_")}
-        if evaluation_record:
-            history["validation"].append({"step": step, **_numbers(evaluation_record)})
-    return history
+from training.core.progress import (
+    TRAIN_SHARE,
+    History,
+    Reporter,
+    SilentReporter,
+    history_from_logs,
+    progress_callback,
+)
 
 
 def resolve_base_model(config: TrainingConfig, *, model_cache_dir: Path) -> str:
@@ -305,15 +235,23 @@ def _train(config, data_dir, output_dir, base_path, reporter, on_record, tracker
             on_record(kind, point)
 
     history = History(on_record=record)
-    trainer = _trainer(
-        config, model, tokenizer, prepared, output_dir, [_progress_callback(reporter, history)]
-    )
+    callbacks = [progress_callback(reporter, history)]
+    budget = TimeBudget(config.max_minutes * 60) if config.max_minutes > 0 else None
+    if budget is not None:
+        callbacks.append(budget_callback(budget))
+    trainer = _trainer(config, model, tokenizer, prepared, output_dir, callbacks)
     resume_from = last_checkpoint(output_dir)
     if resume_from:
         reporter.log(f"Resuming from {resume_from}")
     started = time.monotonic()
     outcome = trainer.train(resume_from_checkpoint=resume_from)
     seconds = time.monotonic() - started
+    stopped_at_budget = budget is not None and budget.stopped_at_step is not None
+    if stopped_at_budget:
+        reporter.log(
+            f"Stopped at the {config.max_minutes:g}-minute budget after step "
+            f"{budget.stopped_at_step}; kept the best checkpoint by {config.best_metric}"
+        )
     trainer.model.save_pretrained(output_dir / "model")
     tokenizer.save_pretrained(output_dir / "model")
     reporter.update(TRAIN_SHARE, "Final evaluation on the test split")
@@ -324,6 +262,8 @@ def _train(config, data_dir, output_dir, base_path, reporter, on_record, tracker
         "resumed_from": resume_from,
         "global_step": outcome.global_step,
         "train_seconds": seconds,
+        "stopped_at_budget": stopped_at_budget,
+        "budget_minutes": config.max_minutes or None,
         "train_samples_per_second": outcome.metrics.get("train_samples_per_second"),
         "best_checkpoint": trainer.state.best_model_checkpoint,
         "best_metric": {config.best_metric: trainer.state.best_metric},
