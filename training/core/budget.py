@@ -4,7 +4,9 @@
 transformers `TrainerCallback`. The callback stops *before* the budget would be overrun:
 after each optimizer step it predicts the end of one more step plus the final evaluation
 (the last evaluation's measured duration) and, when that would pass the budget, asks
-Trainer for an evaluation and a checkpoint now and then to stop. Trainer's
+Trainer for an evaluation and a checkpoint now (when that still fits) and then to stop.
+The first evaluation's length cannot be predicted, so a budget shorter than one
+evaluation can be overrun by it. Trainer's
 ``load_best_model_at_end`` then restores the best checkpoint by the chosen metric, so a
 run cut short still hands over its best model, not its last.
 """
@@ -24,12 +26,15 @@ class TimeBudget:
     step_seconds: float = 0.0  # running mean of one optimizer step
     evaluation_seconds: float = 0.0  # the last evaluation's duration
     steps: int = 0
+    evaluations: int = 0
     stopped_at_step: int | None = None
     _step_began: float | None = field(default=None, repr=False)
     _evaluation_began: float | None = field(default=None, repr=False)
 
     def start(self) -> None:
-        self.started = self.clock()
+        """Start the clock (once: the runner starts it before Trainer sets up)."""
+        if self.started is None:
+            self.started = self.clock()
 
     @property
     def elapsed(self) -> float:
@@ -51,11 +56,25 @@ class TimeBudget:
     def evaluation_ended(self) -> None:
         if self._evaluation_began is not None:
             self.evaluation_seconds = self.clock() - self._evaluation_began
+            self.evaluations += 1
         self._evaluation_began = None
+
+    @property
+    def reserve(self) -> float:
+        """Kept back for what follows the last step (restoring the best checkpoint):
+        5% of the budget, at most 30 s."""
+        return min(0.05 * self.seconds, 30.0)
 
     def must_stop(self) -> bool:
         """True when one more step and the closing evaluation would not fit."""
-        return self.elapsed + self.step_seconds + self.evaluation_seconds >= self.seconds
+        ahead = self.step_seconds + self.evaluation_seconds + self.reserve
+        return self.elapsed + ahead >= self.seconds
+
+    def closing_evaluation(self) -> bool:
+        """Evaluate the step training stops at? Yes when it fits in what is left, or when
+        nothing was evaluated yet (there would be no best checkpoint to keep)."""
+        ahead = self.evaluation_seconds + self.reserve
+        return self.evaluations == 0 or self.elapsed + ahead <= self.seconds
 
 
 def steps_within(seconds: float, *, seconds_per_step: float) -> int:
@@ -80,9 +99,11 @@ def budget_callback(budget: TimeBudget):
             budget.step_ended()
             if budget.must_stop() and not control.should_training_stop:
                 budget.stopped_at_step = state.global_step
-                # Evaluate and checkpoint this step so it can compete for "best".
-                control.should_evaluate = True
-                control.should_save = True
+                # Evaluate and checkpoint this step so it can compete for "best", unless
+                # that would overrun the budget; the best evaluated checkpoint is kept.
+                evaluate = budget.closing_evaluation()
+                control.should_evaluate = evaluate
+                control.should_save = evaluate
                 control.should_training_stop = True
             if control.should_evaluate:
                 budget.evaluation_began()

@@ -244,6 +244,8 @@ def _train(config, data_dir, output_dir, base_path, reporter, on_record, tracker
     if resume_from:
         reporter.log(f"Resuming from {resume_from}")
     started = time.monotonic()
+    if budget is not None:
+        budget.start()
     outcome = trainer.train(resume_from_checkpoint=resume_from)
     seconds = time.monotonic() - started
     stopped_at_budget = budget is not None and budget.stopped_at_step is not None
