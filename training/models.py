@@ -69,6 +69,15 @@ class TrainingRun(models.Model):
     def verdict(self) -> str:
         return (self.comparison or {}).get("verdict", "")
 
+    @property
+    def decoding_description(self) -> str:
+        """How the run's evaluation generated, in words (generation runs)."""
+        from training.core.decoding import decoding_describe
+
+        config = self.config or {}
+        names = ("num_beams", "length_penalty", "temperature", "top_p")
+        return decoding_describe({name: config[name] for name in names if name in config})
+
 
 class PreferenceStudy(models.Model):
     """A blind human comparison of a generation run's test outputs with the base model's.

@@ -8,6 +8,8 @@ their defaults and help for the launch page.
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
+from training.core.decoding import Decoding, DecodingError, decoding_validate
+
 CLASSIFICATION = "classification"
 GENERATION = "generation"
 METHODS = ("lora", "full", "qlora")
@@ -81,6 +83,20 @@ class TrainingConfig:
         0.0,
     )
     max_new_tokens: int = _help("Generation: most tokens generated per response.", 64)
+    num_beams: int = _help(
+        "Generation: beam search width for evaluation and the deployment (1 = greedy).", 1
+    )
+    length_penalty: float = _help(
+        "Generation, beam search: scores are divided by length^length_penalty, so larger "
+        "values favour longer outputs and smaller (or negative) ones shorter.",
+        1.0,
+    )
+    temperature: float = _help(
+        "Generation: 0 = no sampling (greedy or beam); >0 samples at this temperature "
+        "(seeded by 'seed' in evaluation).",
+        0.0,
+    )
+    top_p: float = _help("Generation, sampling: nucleus probability mass kept, in (0, 1].", 1.0)
     generation_batch_size: int = _help("Generation: prompts generated together.", 16)
     test_max_examples: int = _help(
         "Final evaluation: most test examples (or prompts) scored; 0 = all.", 0
@@ -97,6 +113,18 @@ class TrainingConfig:
         if self.metric_for_best_model:
             return self.metric_for_best_model
         return "macro_f1" if self.is_classification else "rouge_l"
+
+    @property
+    def decoding(self) -> Decoding:
+        """How evaluation generates (and what a deployment of the run starts with)."""
+        return Decoding(
+            max_tokens=self.max_new_tokens,
+            num_beams=self.num_beams,
+            length_penalty=self.length_penalty,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            seed=self.seed if self.temperature > 0 else None,
+        )
 
     @property
     def checkpoint_steps(self) -> int:
@@ -177,5 +205,10 @@ def config_validate(config: TrainingConfig) -> None:
             f"'metric_for_best_model' must be one of {', '.join(allowed)} for "
             f"{config.task_type}, got '{config.best_metric}'."
         )
+    try:
+        decoding_validate(config.decoding)
+    except DecodingError as exc:
+        name = {"max_tokens": "max_new_tokens"}.get(exc.field, exc.field)
+        raise TrainingConfigError(str(exc).replace(f"'{exc.field}'", f"'{name}'", 1)) from exc
     if config.is_classification and len(config.labels) < 2:
         raise TrainingConfigError("Classification needs at least two labels.")
