@@ -13,6 +13,7 @@ from training.core.decoding import Decoding, DecodingError, decoding_validate
 CLASSIFICATION = "classification"
 GENERATION = "generation"
 METHODS = ("lora", "full", "qlora")
+PRECISIONS = ("float32", "bfloat16")
 CLASSIFICATION_METRICS = ("accuracy", "macro_f1", "auc_roc", "loss")
 GENERATION_METRICS = ("rouge_l", "bleu", "loss")
 
@@ -41,6 +42,11 @@ class TrainingConfig:
         "lora (PEFT adapters, default), full (all weights) or qlora (4-bit base; needs CUDA "
         "and bitsandbytes).",
         "lora",
+    )
+    precision: str = _help(
+        "float32 (CPU default) or bfloat16 (weights loaded and trained in bf16 mixed "
+        "precision; for GPUs with bf16, e.g. A100/H100).",
+        "float32",
     )
     lora_r: int = _help("LoRA rank: size of the low-rank update matrices.", 8)
     lora_alpha: int = _help("LoRA alpha: the update is scaled by alpha / r.", 16)
@@ -179,6 +185,10 @@ def config_validate(config: TrainingConfig) -> None:
     if config.method not in METHODS:
         raise TrainingConfigError(
             f"Unknown method '{config.method}'; expected one of {', '.join(METHODS)}."
+        )
+    if config.precision not in PRECISIONS:
+        raise TrainingConfigError(
+            f"'precision' must be one of {', '.join(PRECISIONS)}, got '{config.precision}'."
         )
     positive = ("lora_r", "lora_alpha", "batch_size", "max_length", "eval_steps")
     for name in positive:
