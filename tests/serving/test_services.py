@@ -206,3 +206,22 @@ def test_bad_deployment_decoding_and_beams_on_vllm_are_refused(fake_engine, gene
         training_run=generation_run, name="bot", decoding={"temperature": 0.6, "top_p": 0.9}
     )
     assert deployment.decoding_description == "sampling (temperature 0.6, top_p 0.9)"
+
+
+def test_run_and_deployment_pages_say_how_they_decode(fake_engine, generation_run):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    generation_run.config = {**generation_run.config, "num_beams": 4}
+    generation_run.save()
+    deployment = deployment_start(
+        training_run=generation_run, name="bot", decoding={"length_penalty": 0.6}
+    )
+    client = Client()
+    client.force_login(UserFactory(is_superuser=True))
+
+    run_page = client.get(reverse("training-run-detail", args=[generation_run.pk]))
+    assert "beam search (4 beams, length penalty 1)" in run_page.content.decode()
+    deployment_page = client.get(reverse("deployment-detail", args=[deployment.pk]))
+    assert "beam search (4 beams, length penalty 0.6)" in deployment_page.content.decode()
