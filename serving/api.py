@@ -2,6 +2,7 @@
 Applications themselves call the OpenAI-compatible front door (``/v1/``), not this."""
 
 from datetime import datetime
+from typing import Any
 
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
@@ -17,6 +18,8 @@ router = Router()
 class DeploymentIn(InputSchema):
     name: str
     engine: str = "builtin"
+    # Over the run's decoding: num_beams, length_penalty, temperature, top_p, max_tokens.
+    decoding: dict[str, Any] = {}
 
 
 class DeploymentOut(Schema):
@@ -57,7 +60,11 @@ def deployment_create(request, training_run_id: int, payload: DeploymentIn):
     training_run = get_object_or_404(TrainingRun.objects.select_related("run"), pk=training_run_id)
     project_for_user(request.auth, training_run.project_id, Action.SERVE)
     deployment = deployment_start(
-        training_run=training_run, name=payload.name, engine=payload.engine, created_by=request.auth
+        training_run=training_run,
+        name=payload.name,
+        engine=payload.engine,
+        decoding=payload.decoding,
+        created_by=request.auth,
     )
     deployment.refresh_from_db()
     return Status(202, _deployment_out(deployment))

@@ -63,6 +63,14 @@ class Deployment(models.Model):
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
 
+    @property
+    def decoding_description(self) -> str:
+        """The default decoding in words, for its page (requests may override
+        temperature and top_p)."""
+        from training.core.decoding import decoding_describe
+
+        return decoding_describe(self.decoding or {})
+
 
 class Application(models.Model):
     """An application calling a project's deployed models, with its API key. Only the

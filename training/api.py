@@ -38,6 +38,7 @@ class TrainingRunOut(Schema):
     comparison: dict | None
     forgetting: dict | None
     global_step: int
+    stopped_at_budget: bool
     artifact_path: str
     artifact_kind: str
     model_card: str

@@ -42,6 +42,9 @@ class TrainingRun(models.Model):
     forgetting = models.JSONField(null=True, blank=True)
     train_seconds = models.FloatField(null=True, blank=True)
     global_step = models.PositiveIntegerField(default=0)
+    stopped_at_budget = models.BooleanField(
+        default=False, help_text="Training ended at the config's time budget (max_minutes)."
+    )
     output_dir = models.CharField(max_length=1000)
     artifact_path = models.CharField(max_length=1000, blank=True)
     artifact_kind = models.CharField(max_length=30, blank=True)
@@ -65,6 +68,15 @@ class TrainingRun(models.Model):
     @property
     def verdict(self) -> str:
         return (self.comparison or {}).get("verdict", "")
+
+    @property
+    def decoding_description(self) -> str:
+        """How the run's evaluation generated, in words (generation runs)."""
+        from training.core.decoding import decoding_describe
+
+        config = self.config or {}
+        names = ("num_beams", "length_penalty", "temperature", "top_p")
+        return decoding_describe({name: config[name] for name in names if name in config})
 
 
 class PreferenceStudy(models.Model):

@@ -43,8 +43,9 @@ def training_launch(request, project_id: int, number: int):
     project = project_for_user(request.user, project_id, Action.TRAIN)
     version = get_object_or_404(DatasetVersion, project=project, number=number)
     values = _posted_values(request.POST) if request.method == "POST" else {}
+    estimate_only = request.method == "POST" and "estimate" in request.POST
     error = ""
-    if request.method == "POST":
+    if request.method == "POST" and not estimate_only:
         try:
             training_run = training_run_start(
                 version=version, values=values, created_by=request.user
@@ -55,14 +56,17 @@ def training_launch(request, project_id: int, number: int):
             return redirect("training-run-detail", training_run_id=training_run.pk)
     estimate = None
     if version.is_approved and not error:
-        estimate = training_estimate(
-            version=version, config=training_config_for(version=version, values={})
-        )
+        try:  # the posted values when asked for ("Estimate"), else the defaults
+            config = training_config_for(version=version, values=values)
+            estimate = training_estimate(version=version, config=config)
+        except AssayError as exc:
+            error = str(exc)
     context = {
         "project": project,
         "version": version,
         "fields": _launch_fields(values),
         "estimate": estimate,
+        "estimated_with_values": estimate_only,
         "error": error,
     }
     return render(request, "training/launch.html", context, status=400 if error else 200)

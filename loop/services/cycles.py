@@ -90,11 +90,11 @@ def _test_split(cycle: RetrainingCycle) -> list[dict]:
     return [{"fields": m.fields, "label": m.label} for m in members]
 
 
-def _scores(deployment_spec, project: Project, test: list[dict]) -> np.ndarray:
+def _scores(deployment_spec, project: Project, test: list[dict], decoding: dict) -> np.ndarray:
     """Per-example score of one model on the test split: 1/0 correct for classification,
-    ROUGE-L for generation."""
-    from serving.core.engine import Decoding
+    ROUGE-L for generation, decoded as that model is served (``decoding``)."""
     from serving.services.engines import builtin_engine, engine_for
+    from training.core.decoding import decoding_from_dict
     from training.core.metrics import rouge_l_scores
 
     first, last = project.content_fields[0], project.content_fields[-1]
@@ -107,8 +107,9 @@ def _scores(deployment_spec, project: Project, test: list[dict]) -> np.ndarray:
     if project.is_classification:
         predicted = [r.label for r in engine.classify(name, texts)]
         return np.array([p == t["label"] for p, t in zip(predicted, test, strict=True)], float)
-    decoding = Decoding(max_tokens=64, temperature=0.0, top_p=1.0)
-    outputs = [engine.chat(name, [{"role": "user", "content": t}], decoding).text for t in texts]
+    # Sampling would make the comparison noisy: compare as served, with sampling off.
+    served = decoding_from_dict({**decoding, "temperature": 0.0, "seed": None})
+    outputs = [engine.chat(name, [{"role": "user", "content": t}], served).text for t in texts]
     references = [[str(t["fields"].get(last, ""))] for t in test]
     return np.asarray(rouge_l_scores(outputs, references), float).reshape(len(test), -1).mean(1)
 
@@ -130,10 +131,10 @@ def challenger_evaluate(cycle: RetrainingCycle) -> dict:
                      base_model=fields["base_model"], adapter_path=fields["adapter_path"] or None,
                      labels=tuple(fields["labels"]), max_length=fields["max_length"])  # fmt: skip
     try:
-        new = _scores(spec, project, test)
+        new = _scores(spec, project, test, fields["decoding"])
     finally:
         builtin_engine().unload(spec.name)
-    old = _scores(cycle.champion, project, test)
+    old = _scores(cycle.champion, project, test, cycle.champion.decoding or {})
     n = len(test)
     metric = "accuracy" if project.is_classification else "rouge_l"
 

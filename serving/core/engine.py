@@ -11,6 +11,11 @@ Nothing here imports Django, torch or an engine's SDK.
 from dataclasses import dataclass, field
 from typing import Protocol
 
+# One decoding dataclass for training's evaluation and every engine (greedy, beam, sampling).
+from training.core.decoding import Decoding
+
+__all__ = ["Decoding"]  # re-exported: engines and services import it from here
+
 CLASSIFICATION = "classification"
 GENERATION = "generation"
 
@@ -38,16 +43,6 @@ class ModelSpec:
     adapter_path: str | None = None
     labels: tuple[str, ...] = ()
     max_length: int = 512
-
-
-@dataclass(frozen=True)
-class Decoding:
-    """How to decode a chat completion. temperature 0 means greedy."""
-
-    max_tokens: int = 64
-    temperature: float = 0.0
-    top_p: float = 1.0
-    seed: int | None = None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ classification forward pass. The caller holds the base model's lock and has swit
 adapter on; these functions only turn text into tensors and back.
 
 Generation follows `training.core.evaluation.generate` (prompt tokens without added special
-tokens, left padding, greedy unless asked to sample, text stripped) so that a deployment
+tokens, left padding, the same `Decoding` options, text stripped) so that a deployment
 answers the way its training run was measured.
 """
 
@@ -51,16 +51,12 @@ def generate(
     input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids in encoded])
     attention_mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in encoded])
     options: dict[str, Any] = {
-        "max_new_tokens": decoding.max_tokens,
-        "do_sample": decoding.temperature > 0,
+        **decoding.generate_options(),
         "pad_token_id": pad,
         "eos_token_id": base.eos_ids or None,
     }
-    if decoding.temperature > 0:
-        # OpenAI semantics: temperature and top_p only (top_k=0 turns top-k off).
-        options.update(temperature=decoding.temperature, top_p=decoding.top_p, top_k=0)
-        if decoding.seed is not None:
-            torch.manual_seed(decoding.seed)
+    if decoding.seed is not None and decoding.temperature > 0:
+        torch.manual_seed(decoding.seed)
     with torch.inference_mode():
         output = model.generate(
             input_ids=input_ids.to(base.device),

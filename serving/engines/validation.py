@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from serving.core.engine import CLASSIFICATION, GENERATION, Decoding, EngineError, ModelSpec
+from training.core.decoding import DecodingError, decoding_validate
 
 PEFT_TASK_TYPES = {GENERATION: "CAUSAL_LM", CLASSIFICATION: "SEQ_CLS"}
 # What must agree between the base an adapter was trained on and the base it is put on.
@@ -33,12 +34,10 @@ def check_messages(messages: list[dict]) -> list[dict]:
 
 
 def check_decoding(decoding: Decoding) -> None:
-    if decoding.max_tokens < 1:
-        raise EngineError(f"max_tokens must be at least 1 (got {decoding.max_tokens})")
-    if decoding.temperature < 0:
-        raise EngineError(f"temperature cannot be negative (got {decoding.temperature})")
-    if not 0 < decoding.top_p <= 1:
-        raise EngineError(f"top_p must be in (0, 1] (got {decoding.top_p})")
+    try:
+        decoding_validate(decoding)
+    except DecodingError as error:
+        raise EngineError(str(error)) from error
 
 
 def check_spec(spec: ModelSpec) -> None:

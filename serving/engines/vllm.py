@@ -264,8 +264,20 @@ class VllmEngine:
 # -- HTTP mapping (module level so the unit tests can check it without a server) -----------
 
 
+def vllm_decoding_check(decoding: Decoding) -> None:
+    """vLLM's chat completions take temperature, top_p, max_tokens and seed; beam search
+    is not offered there, so a beam deployment is refused rather than answered greedily."""
+    if decoding.num_beams > 1:
+        raise EngineError(
+            f"The vLLM engine does not do beam search (num_beams {decoding.num_beams}): its "
+            "OpenAI chat endpoint has no beams. Deploy on the built-in engine, or use "
+            "num_beams 1 (greedy, or sampling with temperature > 0)."
+        )
+
+
 def chat_request(name: str, messages: list[dict], decoding: Decoding) -> dict:
     """The body of ``POST /v1/chat/completions`` for one call."""
+    vllm_decoding_check(decoding)
     body = {
         "model": name,
         "messages": messages,

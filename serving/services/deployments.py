@@ -10,8 +10,10 @@ from curation.models import Run, RunStatus
 from curation.services.audit import audit_record
 from curation.services.runs import Progress, run_enqueue
 from serving.core.engine import CLASSIFICATION, Decoding, EngineError
+from serving.engines.vllm import vllm_decoding_check
 from serving.models import Deployment, Experiment, Variant
 from serving.services.engines import engine_for, engine_release
+from training.core.decoding import DecodingError, decoding_from_dict
 from training.models import TrainingRun
 
 RUN_KIND = "deployment_start"
@@ -51,7 +53,21 @@ def _check_deployable(training_run: TrainingRun, engine: str) -> None:
         )
 
 
-def _model_fields(training_run: TrainingRun) -> dict:
+def deployment_decoding(*, training_run: TrainingRun, overrides: dict | None = None) -> dict:
+    """The deployment's default decoding: the run's (how its test split was evaluated),
+    with ``overrides`` over it; a bad value is refused naming the field."""
+    config = training_run.config or {}
+    names = ("num_beams", "length_penalty", "temperature", "top_p")
+    values = {"max_tokens": int(config.get("max_new_tokens") or 64)}
+    values.update({name: config[name] for name in names if name in config})
+    try:
+        decoding = decoding_from_dict({**values, **(overrides or {})})
+    except (DecodingError, TypeError) as exc:
+        raise AssayError(f"Bad decoding for the deployment: {exc}") from exc
+    return decoding.as_dict()
+
+
+def _model_fields(training_run: TrainingRun, decoding: dict | None = None) -> dict:
     config = training_run.config or {}
     adapter = training_run.method != "full"
     return {
@@ -60,11 +76,7 @@ def _model_fields(training_run: TrainingRun) -> dict:
         "adapter_path": training_run.artifact_path if adapter else "",
         "labels": list(config.get("labels") or []),
         "max_length": int(config.get("max_length") or 512),
-        "decoding": {
-            "max_tokens": int(config.get("max_new_tokens") or 64),
-            "temperature": 0.0,
-            "top_p": 1.0,
-        },
+        "decoding": deployment_decoding(training_run=training_run, overrides=decoding),
     }
 
 
@@ -74,19 +86,27 @@ def deployment_prepare(
     training_run: TrainingRun,
     name: str,
     engine: str = Deployment.Engine.BUILTIN,
+    decoding: dict | None = None,
     created_by=None,
 ) -> Deployment:
     """A new deployment of a finished training run's model as ``name``, not started yet.
-    Refused (AssayError) for an unfinished run, a taken name or an engine that cannot
-    serve the task."""
+    Refused (AssayError) for an unfinished run, a taken name, an engine that cannot serve
+    the task, or decoding the engine cannot do. ``decoding`` overrides the run's decoding
+    (num_beams, length_penalty, temperature, top_p, max_tokens)."""
     _check_deployable(training_run, engine)
+    fields = _model_fields(training_run, decoding)
+    if engine == Deployment.Engine.VLLM:
+        try:
+            vllm_decoding_check(decoding_from_dict(fields["decoding"]))
+        except EngineError as exc:
+            raise AssayError(str(exc)) from exc
     deployment = Deployment.objects.create(
         project=training_run.project,
         training_run=training_run,
         name=_check_name(name),
         engine=engine,
         created_by=created_by,
-        **_model_fields(training_run),
+        **fields,
     )
     audit_record(
         project=deployment.project,
@@ -106,12 +126,17 @@ def deployment_start(
     training_run: TrainingRun,
     name: str,
     engine: str = Deployment.Engine.BUILTIN,
+    decoding: dict | None = None,
     created_by=None,
 ) -> Deployment:
     """Prepare a deployment and queue its start: the worker loads the model and answers a
     smoke request before the deployment turns active."""
     deployment = deployment_prepare(
-        training_run=training_run, name=name, engine=engine, created_by=created_by
+        training_run=training_run,
+        name=name,
+        engine=engine,
+        decoding=decoding,
+        created_by=created_by,
     )
     deployment.run = run_enqueue(
         kind=RUN_KIND,

@@ -18,6 +18,7 @@ from serving.exceptions import GatewayError
 from serving.models import Application, Deployment, Experiment, Variant
 from serving.services.engines import engine_chat, engine_classify
 from serving.services.request_log import new_request_id, request_log_enqueue
+from training.core.decoding import DecodingError, decoding_from_dict
 
 ROLES = ("system", "user", "assistant")
 MAX_TOKENS_LIMIT = 4096
@@ -135,21 +136,31 @@ def _number(payload: dict, name: str, default, low, high, kind=float):
 
 
 def _decoding(payload: dict, deployment: Deployment) -> Decoding:
-    defaults = deployment.decoding or {}
+    """The deployment's decoding, with the request's OpenAI fields (max_tokens,
+    temperature, top_p, seed) over it. A request that samples (temperature > 0) on a beam
+    deployment samples with one beam: OpenAI's fields have no beams to mix with."""
+    stored = dict(deployment.decoding or {})
     max_tokens = payload.get("max_completion_tokens", payload.get("max_tokens"))
-    return Decoding(
-        max_tokens=_number(
+    temperature = _number(payload, "temperature", stored.get("temperature", 0.0), 0, 2)
+    overrides = {
+        "max_tokens": _number(
             {"max_tokens": max_tokens},
             "max_tokens",
-            defaults.get("max_tokens", 64),
+            stored.get("max_tokens", 64),
             1,
             MAX_TOKENS_LIMIT,
             int,
         ),
-        temperature=_number(payload, "temperature", defaults.get("temperature", 0.0), 0, 2),
-        top_p=_number(payload, "top_p", defaults.get("top_p", 1.0), 0.0001, 1),
-        seed=_number(payload, "seed", None, 0, 2**63 - 1, int),
-    )
+        "temperature": temperature,
+        "top_p": _number(payload, "top_p", stored.get("top_p", 1.0), 0.0001, 1),
+        "seed": _number(payload, "seed", None, 0, 2**63 - 1, int),
+    }
+    if temperature > 0:
+        overrides["num_beams"] = 1
+    try:
+        return decoding_from_dict(stored, **overrides)
+    except DecodingError as exc:
+        raise GatewayError(str(exc), param=exc.field) from exc
 
 
 def _log(

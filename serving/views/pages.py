@@ -60,6 +60,7 @@ def deployment_create(request: HttpRequest, training_run_id: int) -> HttpRespons
             training_run=training_run,
             name=request.POST.get("name", ""),
             engine=request.POST.get("engine", Deployment.Engine.BUILTIN),
+            decoding=_posted_decoding(request.POST),
             created_by=request.user,
         )
     except AssayError as exc:
@@ -67,6 +68,23 @@ def deployment_create(request: HttpRequest, training_run_id: int) -> HttpRespons
         return redirect(reverse("training-run-detail", args=[training_run.pk]) + "#deploy")
     messages.success(request, f"Deploying '{deployment.name}'; it answers once it has started.")
     return redirect("deployment-detail", deployment_id=deployment.pk)
+
+
+DECODING_FIELDS = {"num_beams": int, "length_penalty": float, "temperature": float, "top_p": float}
+
+
+def _posted_decoding(post) -> dict:
+    """The Deploy form's decoding fields that were filled in (empty: the run's value)."""
+    values = {}
+    for name, kind in DECODING_FIELDS.items():
+        raw = (post.get(name) or "").strip()
+        if not raw:
+            continue
+        try:
+            values[name] = kind(raw)
+        except ValueError as exc:
+            raise AssayError(f"'{name}' must be a number, got {raw!r}.") from exc
+    return values
 
 
 @login_required

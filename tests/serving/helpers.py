@@ -86,6 +86,7 @@ class FakeEngine:
     def __init__(self) -> None:
         self.specs: dict[str, ModelSpec] = {}
         self.calls = 0
+        self.decodings: list[Decoding] = []  # what each chat was asked to decode with
         self.lock = threading.Lock()
 
     def load(self, spec: ModelSpec) -> None:
@@ -102,6 +103,7 @@ class FakeEngine:
             raise UnknownModel(name)
         with self.lock:
             self.calls += 1
+            self.decodings.append(decoding)
         text = f"answer from {name}"
         return ChatResult(text=text, prompt_tokens=len(messages), completion_tokens=4)
 

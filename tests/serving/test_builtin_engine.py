@@ -294,3 +294,22 @@ def test_a_row_is_cut_at_its_first_end_of_sequence_token():
     assert (stopped.completion_tokens, stopped.finish_reason) == (3, "stop")
     running = _chat_result(tokenizer, [5, 6, 7], prompt_tokens=4, eos_ids=[2, 9])
     assert (running.completion_tokens, running.finish_reason) == (3, "length")
+
+
+def test_a_beam_deployment_answers_what_the_runs_beam_evaluation_generated(engine, tiny_llama):
+    from transformers import AutoModelForCausalLM
+
+    from tests.training.test_runner import generation_config
+    from training.core import evaluation
+    from training.core.models import load_tokenizer
+
+    config = generation_config(tiny_llama, max_new_tokens=10, num_beams=3, length_penalty=0.5)
+    records = [{"prompt": prompt, "response": ""} for prompt in PROMPTS[:3]]
+    model = AutoModelForCausalLM.from_pretrained(tiny_llama)
+    evaluated = evaluation.generate(model, load_tokenizer(tiny_llama), records, config=config)
+
+    engine.load(ModelSpec("beam", "generation", tiny_llama))
+    served = [_chat(engine, "beam", r["prompt"], config.decoding).text for r in records]
+    greedy = [_chat(engine, "beam", r["prompt"], GREEDY).text for r in records]
+    assert served == evaluated
+    assert served != greedy

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from curation.exceptions import AssayError
 from curation.models import AuditEvent, RunStatus
+from serving.core.engine import Decoding
 from serving.models import Deployment, RequestLog
 from serving.services import engines, request_log
 from serving.services.applications import application_revoke
@@ -244,3 +245,69 @@ def test_logged_requests_wait_out_a_long_write_lock_instead_of_being_lost(
     while not RequestLog.objects.filter(request_id="req_during_import").exists():
         assert time.monotonic() < deadline, "the logged request was lost"
         time.sleep(0.1)
+
+
+def _chat_request(key: str, **fields):
+    return Client(headers={"authorization": f"Bearer {key}"}).post(
+        "/v1/chat/completions",
+        {"model": "bot-v1", "messages": [{"role": "user", "content": "hi"}], **fields},
+        content_type="application/json",
+    )
+
+
+def test_serving_decodes_as_the_run_was_evaluated_and_requests_override_openai_fields(
+    fake_engine, generation_run
+):
+    generation_run.config = {**generation_run.config, "num_beams": 4, "length_penalty": 0.7}
+    generation_run.save()
+    deployment = deployment_start(training_run=generation_run, name="bot-v1")
+    assert deployment.decoding == {
+        "max_tokens": 8,
+        "num_beams": 4,
+        "length_penalty": 0.7,
+        "temperature": 0.0,
+        "top_p": 1.0,
+    }
+    Deployment.objects.filter(pk=deployment.pk).update(status=Deployment.Status.ACTIVE)
+    _app, key = app_key(generation_run.project)
+
+    assert _chat_request(key).status_code == 200
+    assert fake_engine.decodings[-1] == Decoding(max_tokens=8, num_beams=4, length_penalty=0.7)
+    assert _chat_request(key, temperature=0.9, top_p=0.5).status_code == 200
+    sampled = fake_engine.decodings[-1]
+    assert (sampled.strategy, sampled.temperature, sampled.top_p) == ("sample", 0.9, 0.5)
+    bad = _chat_request(key, top_p=1.5)
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "top_p"
+
+
+def test_bad_deployment_decoding_and_beams_on_vllm_are_refused(fake_engine, generation_run):
+    with pytest.raises(AssayError, match="'num_beams' must be between 1 and 16, got 0"):
+        deployment_start(training_run=generation_run, name="bot", decoding={"num_beams": 0})
+    with pytest.raises(AssayError, match="vLLM engine does not do beam search"):
+        deployment_start(
+            training_run=generation_run, name="bot", engine="vllm", decoding={"num_beams": 3}
+        )
+    assert not Deployment.objects.exists()
+    deployment = deployment_start(
+        training_run=generation_run, name="bot", decoding={"temperature": 0.6, "top_p": 0.9}
+    )
+    assert deployment.decoding_description == "sampling (temperature 0.6, top_p 0.9)"
+
+
+def test_run_and_deployment_pages_say_how_they_decode(fake_engine, generation_run):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    generation_run.config = {**generation_run.config, "num_beams": 4}
+    generation_run.save()
+    deployment = deployment_start(
+        training_run=generation_run, name="bot", decoding={"length_penalty": 0.6}
+    )
+    client = Client()
+    client.force_login(UserFactory(is_superuser=True))
+
+    run_page = client.get(reverse("training-run-detail", args=[generation_run.pk]))
+    assert "beam search (4 beams, length penalty 1)" in run_page.content.decode()
+    deployment_page = client.get(reverse("deployment-detail", args=[deployment.pk]))
+    assert "beam search (4 beams, length penalty 0.6)" in deployment_page.content.decode()

@@ -12,7 +12,7 @@ import pytest
 
 from serving.core.engine import Decoding, EngineError, ModelSpec, UnknownModel
 from serving.engines import vllm_server
-from serving.engines.vllm import CLASSIFY_UNSUPPORTED, ServerUnavailable, VllmEngine
+from serving.engines.vllm import CLASSIFY_UNSUPPORTED, ServerUnavailable, VllmEngine, chat_request
 from serving.engines.vllm_server import (
     ServerState,
     VllmServerConfig,
@@ -380,3 +380,8 @@ def test_classification_is_refused_with_a_pointer_to_the_builtin_engine(config):
     with pytest.raises(EngineError) as raised:
         engine.classify("spam", ["text"])
     assert str(raised.value) == CLASSIFY_UNSUPPORTED
+
+
+def test_beam_search_is_refused_by_the_vllm_engine_with_a_clear_error():
+    with pytest.raises(EngineError, match="does not do beam search.*built-in engine"):
+        chat_request("bot", [{"role": "user", "content": "x"}], Decoding(num_beams=4))

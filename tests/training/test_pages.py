@@ -131,3 +131,37 @@ def test_api_launches_and_reads_a_training_run(
     assert detail["comparison"]["primary_metric"] == "macro_f1"
     listed = client.get(f"/api/projects/{spam_project.pk}/training-runs").json()
     assert [r["id"] for r in listed] == [run_id]
+
+
+def test_estimate_button_says_what_fits_in_the_time_budget(engineer_client, spam_project):
+    version = approved_version(spam_project)
+    url = reverse("training-launch", args=[spam_project.pk, version.number])
+    response = engineer_client.post(
+        url, {"max_minutes": "0.5", "epochs": "50", "batch_size": "8", "estimate": "1"}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200 and not TrainingRun.objects.exists()
+    assert "Estimate with these values" in html
+    estimate = response.context["estimate"]
+    assert estimate.budget_limits and estimate.steps_in_budget < estimate.steps
+    assert f"fits about {estimate.steps_in_budget} of the {estimate.steps} planned" in html
+    assert 'name="max_minutes" value="0.5"' in html
+
+
+@pytest.mark.slow
+def test_run_page_says_the_run_stopped_at_its_budget(
+    engineer_client, spam_project, tiny_bert, django_capture_on_commit_callbacks
+):
+    version = approved_version(spam_project)
+    values = tiny_values(tiny_bert, max_steps=100_000, max_minutes=0.05)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = engineer_client.post(
+            reverse("training-launch", args=[spam_project.pk, version.number]),
+            {k: str(v) for k, v in values.items()},
+        )
+
+    training_run = TrainingRun.objects.get()
+    assert training_run.stopped_at_budget and training_run.global_step < 100_000
+    html = engineer_client.get(response["Location"]).content.decode()
+    assert "stopped at the budget" in html and "0.05 min" in html

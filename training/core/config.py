@@ -8,9 +8,12 @@ their defaults and help for the launch page.
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
+from training.core.decoding import Decoding, DecodingError, decoding_validate
+
 CLASSIFICATION = "classification"
 GENERATION = "generation"
 METHODS = ("lora", "full", "qlora")
+PRECISIONS = ("float32", "bfloat16")
 CLASSIFICATION_METRICS = ("accuracy", "macro_f1", "auc_roc", "loss")
 GENERATION_METRICS = ("rouge_l", "bleu", "loss")
 
@@ -40,6 +43,11 @@ class TrainingConfig:
         "and bitsandbytes).",
         "lora",
     )
+    precision: str = _help(
+        "float32 (CPU default) or bfloat16 (weights loaded and trained in bf16 mixed "
+        "precision; for GPUs with bf16, e.g. A100/H100).",
+        "float32",
+    )
     lora_r: int = _help("LoRA rank: size of the low-rank update matrices.", 8)
     lora_alpha: int = _help("LoRA alpha: the update is scaled by alpha / r.", 16)
     lora_dropout: float = _help("Dropout on the LoRA input.", 0.05)
@@ -51,6 +59,13 @@ class TrainingConfig:
     learning_rate: float = _help("Peak learning rate (linear decay, short warm-up).", 2e-4)
     epochs: float = _help("Passes over the training split (ignored when max_steps > 0).", 1.0)
     max_steps: int = _help("Stop after this many optimizer steps; 0 = use epochs.", 0)
+    max_minutes: float = _help(
+        "Time budget: train for at most this many minutes (fractions allowed), whichever of "
+        "steps/epochs or the budget ends first; the run evaluates, keeps its best checkpoint "
+        "and stops before the budget is spent. 0 = no budget. The final test evaluation "
+        "comes after it.",
+        0.0,
+    )
     batch_size: int = _help("Examples per optimizer step.", 8)
     max_length: int = _help("Tokens per example; longer examples are truncated.", 128)
     eval_steps: int = _help("Evaluate on the validation split every this many steps.", 50)
@@ -74,6 +89,20 @@ class TrainingConfig:
         0.0,
     )
     max_new_tokens: int = _help("Generation: most tokens generated per response.", 64)
+    num_beams: int = _help(
+        "Generation: beam search width for evaluation and the deployment (1 = greedy).", 1
+    )
+    length_penalty: float = _help(
+        "Generation, beam search: scores are divided by length^length_penalty, so larger "
+        "values favour longer outputs and smaller (or negative) ones shorter.",
+        1.0,
+    )
+    temperature: float = _help(
+        "Generation: 0 = no sampling (greedy or beam); >0 samples at this temperature "
+        "(seeded by 'seed' in evaluation).",
+        0.0,
+    )
+    top_p: float = _help("Generation, sampling: nucleus probability mass kept, in (0, 1].", 1.0)
     generation_batch_size: int = _help("Generation: prompts generated together.", 16)
     test_max_examples: int = _help(
         "Final evaluation: most test examples (or prompts) scored; 0 = all.", 0
@@ -90,6 +119,18 @@ class TrainingConfig:
         if self.metric_for_best_model:
             return self.metric_for_best_model
         return "macro_f1" if self.is_classification else "rouge_l"
+
+    @property
+    def decoding(self) -> Decoding:
+        """How evaluation generates (and what a deployment of the run starts with)."""
+        return Decoding(
+            max_tokens=self.max_new_tokens,
+            num_beams=self.num_beams,
+            length_penalty=self.length_penalty,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            seed=self.seed if self.temperature > 0 else None,
+        )
 
     @property
     def checkpoint_steps(self) -> int:
@@ -145,12 +186,20 @@ def config_validate(config: TrainingConfig) -> None:
         raise TrainingConfigError(
             f"Unknown method '{config.method}'; expected one of {', '.join(METHODS)}."
         )
+    if config.precision not in PRECISIONS:
+        raise TrainingConfigError(
+            f"'precision' must be one of {', '.join(PRECISIONS)}, got '{config.precision}'."
+        )
     positive = ("lora_r", "lora_alpha", "batch_size", "max_length", "eval_steps")
     for name in positive:
         if getattr(config, name) <= 0:
             raise TrainingConfigError(f"'{name}' must be positive, got {getattr(config, name)}.")
     if not 0 < config.learning_rate < 1:
         raise TrainingConfigError(f"'learning_rate' must be in (0, 1), got {config.learning_rate}.")
+    if config.max_minutes < 0:
+        raise TrainingConfigError(
+            f"'max_minutes' must be 0 (no budget) or positive, got {config.max_minutes}."
+        )
     if config.max_steps <= 0 and config.epochs <= 0:
         raise TrainingConfigError("Give 'epochs' > 0 or 'max_steps' > 0.")
     if config.checkpoint_steps % config.eval_steps:
@@ -166,5 +215,10 @@ def config_validate(config: TrainingConfig) -> None:
             f"'metric_for_best_model' must be one of {', '.join(allowed)} for "
             f"{config.task_type}, got '{config.best_metric}'."
         )
+    try:
+        decoding_validate(config.decoding)
+    except DecodingError as exc:
+        name = {"max_tokens": "max_new_tokens"}.get(exc.field, exc.field)
+        raise TrainingConfigError(str(exc).replace(f"'{exc.field}'", f"'{name}'", 1)) from exc
     if config.is_classification and len(config.labels) < 2:
         raise TrainingConfigError("Classification needs at least two labels.")

@@ -4,10 +4,13 @@ Memory: weights (parameters × bytes per parameter), gradients and AdamW state f
 trainable parameters, and a rough upper bound for activations (batch × length × hidden ×
 layers × a constant). Time: seconds per step from a measured probe when given, else a
 FLOP bound (6 × parameters × tokens per step for full fine-tuning, 4 × for LoRA) at an
-assumed sustained rate for the hardware.
+assumed sustained rate for the hardware. With a time budget, the estimate says how many
+steps (and epochs) fit in it, and the run's time is the smaller of the two.
 """
 
 from dataclasses import asdict, dataclass
+
+from training.core.budget import steps_within
 
 BYTES_PER_PARAMETER = {"float32": 4, "bfloat16": 2, "float16": 2, "4bit": 0.5}
 # Activations kept for backward per token, per layer, per hidden unit (attention scores,
@@ -44,22 +47,50 @@ class Estimate:
     steps: int
     total_seconds: float
     measured: bool
+    budget_seconds: float = 0.0  # 0: no time budget
+    steps_in_budget: int | None = None
+    epochs_in_budget: float | None = None
+
+    @property
+    def budget_limits(self) -> bool:
+        """True when the budget, not steps/epochs, ends the run."""
+        return self.steps_in_budget is not None and self.steps_in_budget < self.steps
 
     @property
     def fits(self) -> bool:
         return self.total_bytes <= self.available_bytes
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "fits": self.fits}
+        return {
+            **asdict(self),
+            "fits": self.fits,
+            "budget_limits": self.budget_limits,
+            "budget_summary": self.budget_summary(),
+        }
+
+    def budget_summary(self) -> str:
+        """What fits in the time budget ('' without one)."""
+        if not self.budget_seconds:
+            return ""
+        epochs = f" (≈ {self.epochs_in_budget:.2f} epochs)" if self.epochs_in_budget else ""
+        minutes = f"{self.budget_seconds / 60:g}-minute budget"
+        if self.budget_limits:
+            return (
+                f"the {minutes} fits about {self.steps_in_budget} of the {self.steps} planned "
+                f"steps{epochs}; the run stops there with its best checkpoint"
+            )
+        return f"all {self.steps} planned steps fit in the {minutes}{epochs}"
 
     def summary(self) -> str:
         how = "measured" if self.measured else "estimated"
-        return (
+        text = (
             f"needs about {_gib(self.total_bytes)} (weights {_gib(self.weights_bytes)}, "
             f"optimizer {_gib(self.optimizer_bytes)}, activations {_gib(self.activation_bytes)}) "
             f"of {_gib(self.available_bytes)} available; {self.steps} steps at "
             f"{self.seconds_per_step:.2f} s/step ({how}) ≈ {self.total_seconds / 60:.1f} min"
         )
+        budget = self.budget_summary()
+        return f"{text}; {budget}" if budget else text
 
 
 def _gib(value: float) -> str:
@@ -84,6 +115,8 @@ def estimate_run(
     max_length: int,
     steps: int,
     seconds_per_step: float | None = None,
+    budget_seconds: float = 0.0,
+    train_examples: int = 0,
 ) -> Estimate:
     weight_bytes_each = BYTES_PER_PARAMETER["4bit" if method == "qlora" else "float32"]
     trainable = trainable_share(shape, method=method, lora_r=lora_r)
@@ -97,6 +130,13 @@ def estimate_run(
         flops = factor * shape.parameters * batch_size * max_length
         rate = GPU_FLOPS if hardware.device == "cuda" else CPU_FLOPS_PER_CORE * hardware.cores
         seconds_per_step = flops / rate
+    in_budget = None
+    epochs_in_budget = None
+    if budget_seconds > 0:
+        in_budget = steps_within(budget_seconds, seconds_per_step=seconds_per_step)
+        if train_examples > 0:
+            epochs_in_budget = min(in_budget, steps) * batch_size / train_examples
+    run_steps = min(steps, in_budget) if in_budget is not None else steps
     return Estimate(
         parameters=shape.parameters,
         trainable_parameters=trainable,
@@ -107,8 +147,11 @@ def estimate_run(
         available_bytes=hardware.memory_bytes,
         seconds_per_step=seconds_per_step,
         steps=steps,
-        total_seconds=seconds_per_step * steps,
+        total_seconds=seconds_per_step * run_steps,
         measured=measured,
+        budget_seconds=budget_seconds,
+        steps_in_budget=in_budget,
+        epochs_in_budget=epochs_in_budget,
     )
 
 

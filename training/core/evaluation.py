@@ -40,10 +40,15 @@ def classify(model, tokenizer, texts: Sequence[str], *, max_length: int, batch_s
 
 
 def generate(model, tokenizer, records: Sequence[dict], *, config: TrainingConfig) -> list[str]:
-    """Greedy responses to the records' prompts (chat template applied)."""
+    """Responses to the records' prompts (chat template applied), decoded as the config's
+    `Decoding` says (greedy, beam search or seeded sampling)."""
     import torch
 
     model.eval()
+    decoding = config.decoding
+    options = decoding.generate_options()
+    if decoding.seed is not None:
+        torch.manual_seed(decoding.seed)
     side, tokenizer.padding_side = tokenizer.padding_side, "left"
     outputs: list[str] = []
     try:
@@ -56,8 +61,7 @@ def generate(model, tokenizer, records: Sequence[dict], *, config: TrainingConfi
                 ).to(_device(model))
                 generated = model.generate(
                     **batch,
-                    max_new_tokens=config.max_new_tokens,
-                    do_sample=False,
+                    **options,
                     pad_token_id=tokenizer.pad_token_id,
                     eos_token_id=tokenizer.eos_token_id,
                 )

@@ -140,10 +140,13 @@ def _quantization(config: TrainingConfig):
 
 def load_base_model(config: TrainingConfig, path: str, *, num_labels: int = 0):
     """The untouched base model for the task (a fresh classification head when asked)."""
+    import torch
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
 
     quantization = _quantization(config)
     extra = {"quantization_config": quantization} if quantization else {}
+    if config.precision == "bfloat16" and not quantization:
+        extra["dtype"] = torch.bfloat16
     if config.is_classification:
         return AutoModelForSequenceClassification.from_pretrained(
             path,

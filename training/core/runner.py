@@ -24,6 +24,7 @@ from pathlib import Path
 
 from training.core import data as training_data
 from training.core import distributed, evaluation, tracking
+from training.core.budget import TimeBudget, budget_callback
 from training.core.config import TrainingConfig, config_from_dict
 from training.core.models import (
     default_base_model,
@@ -161,6 +162,7 @@ def _arguments(config: TrainingConfig, output_dir: Path, strategy: str):
         report_to=[],
         label_names=["labels"],
         use_cpu=not torch.cuda.is_available(),
+        bf16=config.precision == "bfloat16",
         dataloader_num_workers=0,
         disable_tqdm=True,
         remove_unused_columns=False,
@@ -256,15 +258,26 @@ def _train(config, data_dir, output_dir, base_path, reporter, on_record, tracker
 
     history = History(on_record=record)
     callbacks = [progress_callback(reporter, history)]
+    budget = TimeBudget(config.max_minutes * 60) if config.max_minutes > 0 else None
+    if budget is not None:
+        callbacks.append(budget_callback(budget))
     trainer = _trainer(config, model, tokenizer, prepared, output_dir, callbacks, strategy)
     resume_from = last_checkpoint(output_dir)
     if resume_from:
         reporter.log(f"Resuming from {resume_from}")
     started = time.monotonic()
+    if budget is not None:
+        budget.start()
     outcome = trainer.train(resume_from_checkpoint=resume_from)
     seconds = time.monotonic() - started
     if distributed.process_rank() != 0:
         return {}  # rank 0 saves, evaluates and records
+    stopped_at_budget = budget is not None and budget.stopped_at_step is not None
+    if stopped_at_budget:
+        reporter.log(
+            f"Stopped at the {config.max_minutes:g}-minute budget after step "
+            f"{budget.stopped_at_step}; kept the best checkpoint by {config.best_metric}"
+        )
     trainer.model.save_pretrained(output_dir / "model")
     tokenizer.save_pretrained(output_dir / "model")
     reporter.update(TRAIN_SHARE, "Final evaluation on the test split")
@@ -275,6 +288,8 @@ def _train(config, data_dir, output_dir, base_path, reporter, on_record, tracker
         "resumed_from": resume_from,
         "global_step": outcome.global_step,
         "train_seconds": seconds,
+        "stopped_at_budget": stopped_at_budget,
+        "budget_minutes": config.max_minutes or None,
         "train_samples_per_second": outcome.metrics.get("train_samples_per_second"),
         "best_checkpoint": trainer.state.best_model_checkpoint,
         "best_metric": {config.best_metric: trainer.state.best_metric},

@@ -90,6 +90,7 @@ def training_run_handler(run: Run, progress: Progress) -> dict:
         "processes": result.get("processes", 1),
         "training_run_id": training_run.pk,
         "steps": result["global_step"],
+        "stopped_at_budget": bool(result.get("stopped_at_budget")),
         "best_metric": result["best_metric"],
         "verdict": (result.get("comparison") or {}).get("verdict", ""),
     }
@@ -162,6 +163,7 @@ def training_run_record_result(*, training_run: TrainingRun, result: dict) -> Tr
     training_run.forgetting = result.get("forgetting")
     training_run.train_seconds = result["train_seconds"]
     training_run.global_step = result["global_step"]
+    training_run.stopped_at_budget = bool(result.get("stopped_at_budget"))
     training_run.artifact_path = result["artifact"]
     training_run.artifact_kind = result["artifact_kind"]
     training_run.base_model = result["base_model"]

@@ -102,6 +102,8 @@ def training_estimate(*, version: DatasetVersion, config: TrainingConfig) -> Est
         max_length=config.max_length,
         steps=steps,
         seconds_per_step=seconds_per_step,
+        budget_seconds=config.max_minutes * 60,
+        train_examples=train_examples,
     )
 
 

@@ -18,6 +18,11 @@ class Command(BaseCommand):
         parser.add_argument("run", type=int, help="Training run id (see train_list).")
         parser.add_argument("name", help="The model name applications ask for.")
         parser.add_argument("--engine", choices=Deployment.Engine.values, default="builtin")
+        decoding = parser.add_argument_group("decoding (default: as the run was evaluated)")
+        decoding.add_argument("--num-beams", type=int, help="Beam search width (1 = greedy).")
+        decoding.add_argument("--length-penalty", type=float, help="Beam search length penalty.")
+        decoding.add_argument("--temperature", type=float, help="0 = no sampling; >0 samples.")
+        decoding.add_argument("--top-p", type=float, help="Sampling: nucleus mass in (0, 1].")
 
     def handle(self, *args, **options):
         user = command_user(options.get("user"))
@@ -32,6 +37,11 @@ class Command(BaseCommand):
                 training_run=training_run,
                 name=options["name"],
                 engine=options["engine"],
+                decoding={
+                    name: options[name]
+                    for name in ("num_beams", "length_penalty", "temperature", "top_p")
+                    if options[name] is not None
+                },
                 created_by=user,
             )
         except AssayError as exc:
@@ -47,6 +57,7 @@ class Command(BaseCommand):
         deployment.refresh_from_db()
         self.stdout.write(
             f"Deployed run {training_run.pk} as '{deployment.name}' ({deployment.engine}, "
-            f"{deployment.status}). Call it: POST /v1/chat/completions or /v1/classifications "
+            f"{deployment.status}, {deployment.decoding_description}). Call it: POST "
+            f"/v1/chat/completions or /v1/classifications "
             f"with model='{deployment.name}' and an application key (serving_app create)."
         )

@@ -28,6 +28,11 @@ class Command(BaseCommand):
         parser.add_argument("--base-model", help="Local model folder or Hugging Face id.")
         parser.add_argument("--max-steps", type=int)
         parser.add_argument("--epochs", type=float)
+        parser.add_argument(
+            "--max-minutes",
+            type=float,
+            help="Time budget: train for at most this many minutes (keeps the best checkpoint).",
+        )
         parser.add_argument("--batch-size", type=int)
         parser.add_argument("--learning-rate", type=float)
         parser.add_argument(
@@ -42,7 +47,16 @@ class Command(BaseCommand):
 
     def _values(self, options) -> dict:
         values = {}
-        for name in ("method", "base_model", "max_steps", "epochs", "batch_size", "learning_rate"):
+        names = (
+            "method",
+            "base_model",
+            "max_steps",
+            "epochs",
+            "max_minutes",
+            "batch_size",
+            "learning_rate",
+        )
+        for name in names:
             if options[name] is not None:
                 values[name] = options[name]
         for setting in options["settings"]:
