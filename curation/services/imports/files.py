@@ -155,6 +155,9 @@ class _ImportWriter:
         hashes = [content_hash(record.fields) for record in batch]
         self._count_duplicates(batch, hashes)
         now = timezone.now()
+        # The batch's rows get keys above the newest one now: reading them back by that
+        # range is one index scan, where `external_id IN (2,000 ids)` cost a fifth of it.
+        newest_pk = Example.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         self.example_rows.insert(
             [
                 {
@@ -175,10 +178,8 @@ class _ImportWriter:
             ]
         )
         labelled = {i: r.label for r, i in zip(batch, ids, strict=True) if r.label}
-        example_pks = (
-            Example.objects.filter(project=self.project, external_id__in=list(labelled))
-            .order_by()  # see _check_ids
-            .values_list("external_id", "pk")
+        example_pks = Example.objects.filter(project=self.project, pk__gt=newest_pk).values_list(
+            "external_id", "pk"
         )
         labels = [
             {
@@ -190,6 +191,7 @@ class _ImportWriter:
                 "updated_at": now,
             }
             for external_id, pk in example_pks
+            if external_id in labelled
         ]
         self.label_rows.insert(labels)
         self.labels_found.update(labelled.values())
