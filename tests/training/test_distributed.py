@@ -123,3 +123,20 @@ def test_a_cancel_stops_every_training_process(tiny_bert, classification_data, t
     ]
     assert left == []
     assert not (output / "result.json").exists()
+
+
+@pytest.mark.slow
+def test_two_processes_stop_together_at_the_time_budget(tiny_bert, classification_data, tmp_path):
+    # Far more steps than fit: the run ends at the budget in both processes and rank 0
+    # reports it (budget._agreed shares rank 0's stop decision, so processes whose clocks
+    # disagree cannot stop at different steps; this test does not force such a disagreement).
+    config = classification_config(tiny_bert, max_steps=100_000, max_minutes=0.25)
+    result = train_in_processes(
+        config,
+        classification_data,
+        tmp_path / "out",
+        options=LaunchOptions(processes=2),
+        reporter=Reports(),
+    )
+    assert result["stopped_at_budget"] is True
+    assert 0 < result["global_step"] < 100_000
