@@ -34,7 +34,7 @@ def quality_check_start(
     project: Project,
     version: DatasetVersion | None = None,
     checks: list[str] | None = None,
-    model: str = "tfidf",
+    model: str = label_issues.DEFAULT_MODEL,
     folds: int = 5,
     seed: int = 0,
     filter_by: str = label_issues.DEFAULT_FILTER,
@@ -108,7 +108,9 @@ def quality_check_execute(
 ) -> QualityCheck:
     """Run the checks now and store the check, its expectation results and findings.
     The numeric work happens outside the transaction; the writes happen in one."""
-    options = _options(**(options or {"checks": None, "model": "tfidf", "folds": 5, "seed": 0}))
+    options = _options(
+        **(options or {"checks": None, "model": label_issues.DEFAULT_MODEL, "folds": 5, "seed": 0})
+    )
     progress = progress or SilentProgress()
     progress.update(2, "Loading rows")
     rows = quality_rows(project=project, version=version)
