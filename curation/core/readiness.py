@@ -3,6 +3,8 @@
 A selector (`curation.selectors.readiness.readiness_inputs`) gathers a `ReadinessInputs`;
 `readiness_checks` turns it into `Check` results, each pass / warn / fail with the evidence
 that decided it and, when some examples are to blame, up to ``SAMPLE_IDS`` of their ids.
+Every warn or fail names the examples behind it: their ids, or example-browser filters
+(``link``: a label, a split, a source) that select them.
 
 "Human-labelled" means the resolved label came from an annotator or from an imported
 file (origin ``annotator`` or ``import``): an imported label was given by whoever made
@@ -41,6 +43,13 @@ class Check:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+# Link for a check whose examples are the whole version (its size, a quality check that
+# never ran on it): the browser filtered to the version and nothing else.
+WHOLE_VERSION: dict[str, str] = {"scope": "version"}
+# Link filters to apply to the whole project, not only the version's members.
+PROJECT_WIDE: dict[str, str] = {"scope": "project"}
+
+
 @dataclass
 class ReadinessInputs:
     """What the checks look at, for one version. Every count is over the version's members."""
@@ -63,6 +72,9 @@ class ReadinessInputs:
     unreviewed_feedback_ids: list[str] = field(default_factory=list)
     # feedback members whose input is already in the test split of an earlier version
     feedback_test_leak_ids: list[str] = field(default_factory=list)
+    duplicate_ids: list[str] = field(default_factory=list)  # members of exact-copy groups
+    non_human_ids: list[str] = field(default_factory=list)  # members without a human label
+    disagreement_ids: list[str] = field(default_factory=list)  # annotators disagree on these
 
 
 def _share(part: int, whole: int) -> float:
@@ -80,10 +92,12 @@ def _label_totals(inputs: ReadinessInputs) -> dict[str, int]:
 def check_size(inputs: ReadinessInputs) -> Check:
     minimum = int(inputs.thresholds["min_size"])
     if inputs.total == 0:
-        return Check("size", "Size", FAIL, "The version has no examples.")
+        return Check("size", "Size", FAIL, "The version has no examples.", link=WHOLE_VERSION)
     status = PASS if inputs.total >= minimum else WARN
     evidence = f"{inputs.total:,} examples; the project asks for at least {minimum:,}."
-    return Check("size", "Size", status, evidence, data={"total": inputs.total, "min": minimum})
+    link = WHOLE_VERSION if status != PASS else {}
+    return Check("size", "Size", status, evidence, link=link,
+                 data={"total": inputs.total, "min": minimum})  # fmt: skip
 
 
 def check_per_class(inputs: ReadinessInputs) -> Check | None:
@@ -101,7 +115,13 @@ def check_per_class(inputs: ReadinessInputs) -> Check | None:
         status, why = WARN, f"fewer than {minimum} of {', '.join(thin)}"
     else:
         status, why = PASS, f"every class has at least {minimum}"
-    return Check("per_class", "Examples per class", status, f"{shown} — {why}.", data=counts)
+    # The browser filters one label at a time: the thinnest class; for a class missing
+    # from the version, the project's examples of it (what a new version could take in).
+    link = {"label": min(thin, key=counts.__getitem__)} if thin else {}
+    if missing:
+        link = {**PROJECT_WIDE, "label": missing[0]}
+    evidence = f"{shown} — {why}."
+    return Check("per_class", "Examples per class", status, evidence, link=link, data=counts)
 
 
 def check_human_share(inputs: ReadinessInputs) -> Check:
@@ -112,7 +132,9 @@ def check_human_share(inputs: ReadinessInputs) -> Check:
         f"{inputs.human_count:,} of {inputs.total:,} examples ({share:.0%}) are human-labelled "
         f"(annotator or imported label); the threshold is {minimum:.0%}."
     )
-    return Check("human_share", "Human-labelled share", status, evidence, data={"share": share})
+    ids = inputs.non_human_ids[:SAMPLE_IDS] if status != PASS else []
+    return Check("human_share", "Human-labelled share", status, evidence, example_ids=ids,
+                 data={"share": share})  # fmt: skip
 
 
 def check_eval_human(inputs: ReadinessInputs) -> Check:
@@ -188,28 +210,43 @@ def check_quality(inputs: ReadinessInputs) -> list[Check]:
     if quality is None:
         not_run = "The quality checks have not run on this version."
         return [
-            Check("expectations", "Expectation suite passed", WARN, not_run),
-            Check("label_issues", "Label-issue rate", WARN, not_run),
+            Check("expectations", "Expectation suite passed", WARN, not_run, link=WHOLE_VERSION),
+            Check("label_issues", "Label-issue rate", WARN, not_run, link=WHOLE_VERSION),
         ]
     checks = []
     passed = quality.get("expectations_passed")
     if passed is None:
-        checks.append(Check("expectations", "Expectation suite passed", WARN, "Not run."))
+        checks.append(
+            Check("expectations", "Expectation suite passed", WARN, "Not run.", link=WHOLE_VERSION)
+        )
     else:
         status = PASS if passed else FAIL
         evidence = _expectation_evidence(quality, passed)
-        checks.append(Check("expectations", "Expectation suite passed", status, evidence))
+        ids = [] if passed else _finding_ids(quality, "expectation")
+        checks.append(
+            Check("expectations", "Expectation suite passed", status, evidence, example_ids=ids)
+        )
     rate, limit = quality.get("label_issue_rate"), inputs.thresholds["max_label_issue_rate"]
     if rate is None:
-        checks.append(Check("label_issues", "Label-issue rate", WARN, "Not run."))
+        checks.append(
+            Check("label_issues", "Label-issue rate", WARN, "Not run.", link=WHOLE_VERSION)
+        )
     else:
         status = PASS if rate <= limit else FAIL
         evidence = (
             f"{rate:.1%} of examples flagged as likely label errors; the limit is {limit:.0%}."
         )
         ids = [str(i) for i in quality.get("label_issue_ids", [])][:SAMPLE_IDS]
+        ids = ids or _finding_ids(quality, "label_issue")
         checks.append(Check("label_issues", "Label-issue rate", status, evidence, example_ids=ids))
     return checks
+
+
+def _finding_ids(quality: dict[str, Any], *kinds: str) -> list[str]:
+    """External ids of the examples in the quality check's open findings of ``kinds``."""
+    by_kind = quality.get("open_finding_ids") or {}
+    ids = [str(i) for kind in kinds for i in by_kind.get(kind, [])]
+    return list(dict.fromkeys(ids))[:SAMPLE_IDS]
 
 
 def _expectation_evidence(quality: dict[str, Any], passed: bool) -> str:
@@ -233,7 +270,12 @@ def check_duplicates(inputs: ReadinessInputs) -> list[Check]:
     if near is not None:
         evidence += f" Exact and near duplicates found by the quality checks: {near:.1%}."
         rate = max(rate, near)
-    within = Check("duplicate_rate", "Duplicate rate", PASS if rate <= limit else WARN, evidence)
+    status = PASS if rate <= limit else WARN
+    ids: list[str] = []
+    if status != PASS:
+        near_ids = _finding_ids(inputs.quality or {}, "exact_duplicate", "duplicate")
+        ids = list(dict.fromkeys([*inputs.duplicate_ids, *near_ids]))[:SAMPLE_IDS]
+    within = Check("duplicate_rate", "Duplicate rate", status, evidence, example_ids=ids)
     leaked = inputs.cross_split_duplicate_ids
     across = Check(
         "cross_split",
@@ -255,11 +297,13 @@ def check_balance(inputs: ReadinessInputs) -> list[Check]:
         return []
     ratio = min(totals.values()) / max(totals.values())
     minimum = inputs.thresholds["min_class_ratio"]
+    status = PASS if ratio >= minimum else WARN
     balance = Check(
         "class_balance",
         "Class balance",
-        PASS if ratio >= minimum else WARN,
+        status,
         f"Smallest class / largest class = {ratio:.2f}; warn below {minimum:.2f}.",
+        link={"label": min(totals, key=totals.__getitem__)} if status != PASS else {},
         data={"ratio": ratio},
     )
     return [balance, _stratification(inputs, totals)]
@@ -281,7 +325,10 @@ def _stratification(inputs: ReadinessInputs, totals: dict[str, int]) -> Check:
         f"{split} {gap:.1%}" for split, gap in gaps.items()
     )
     status = PASS if worst <= limit else WARN
-    return Check("stratification", "Stratified splits", status, evidence + ".", data=gaps)
+    link = {"split": max(gaps, key=gaps.__getitem__)} if status != PASS else {}
+    return Check(
+        "stratification", "Stratified splits", status, evidence + ".", link=link, data=gaps
+    )
 
 
 def check_agreement(inputs: ReadinessInputs) -> Check:
@@ -293,15 +340,20 @@ def check_agreement(inputs: ReadinessInputs) -> Check:
             f"Not available: {items} examples have labels from two or more annotators "
             f"({needed} needed)."
         )
-        return Check("agreement", title, WARN, evidence)
+        ids = inputs.disagreement_ids[:SAMPLE_IDS]
+        # No disagreement to show: the gap is examples without a second annotator label.
+        link = {} if ids else WHOLE_VERSION
+        return Check("agreement", title, WARN, evidence, example_ids=ids, link=link)
     items, agreement = inputs.agreement
     minimum = inputs.thresholds["min_agreement"]
     evidence = (
         f"Pairwise agreement {agreement:.1%} over {items:,} examples labelled by two or more "
         f"annotators; the threshold is {minimum:.0%}."
     )
-    return Check(title=title, name="agreement", status=PASS if agreement >= minimum else WARN,
-                 evidence=evidence, data={"agreement": agreement, "items": items})  # fmt: skip
+    status = PASS if agreement >= minimum else WARN
+    ids = inputs.disagreement_ids[:SAMPLE_IDS] if status != PASS else []
+    return Check(title=title, name="agreement", status=status, evidence=evidence,
+                 example_ids=ids, data={"agreement": agreement, "items": items})  # fmt: skip
 
 
 def readiness_checks(inputs: ReadinessInputs) -> list[Check]:

@@ -10,7 +10,7 @@ from curation.api.runs import run_out
 from curation.api.schemas import ErrorOut, InputSchema, RunOut
 from curation.models import DatasetVersion
 from curation.permissions import Action, project_for_user
-from curation.quality.core.label_issues import DEFAULT_FILTER
+from curation.quality.core.label_issues import DEFAULT_FILTER, DEFAULT_MODEL
 from curation.quality.models import ExpectationRule, Finding, QualityCheck
 
 router = Router()
@@ -21,7 +21,7 @@ class QualityCheckIn(InputSchema):
     checks: list[str] | None = Field(
         None, description="expectations, duplicates, outliers, label_issues; all if unset"
     )
-    model: str = Field("tfidf", description="tfidf or minilm (label issues)")
+    model: str = Field(DEFAULT_MODEL, description="tfidf or minilm (label issues)")
     folds: int = 5
     seed: int = 0
     filter_by: str = Field(

@@ -3,7 +3,7 @@
 from django import forms
 
 from curation.quality.core.expectations import PII_PATTERNS
-from curation.quality.core.label_issues import DEFAULT_FILTER
+from curation.quality.core.label_issues import DEFAULT_FILTER, DEFAULT_MODEL
 from curation.quality.models import ExpectationKind, FindingKind, FindingStatus
 from curation.quality.services.checks import CHECKS
 
@@ -19,6 +19,7 @@ class QualityCheckForm(forms.Form):
     )
     model = forms.ChoiceField(
         choices=[("tfidf", "TF-IDF + logistic regression"), ("minilm", "MiniLM embeddings")],
+        initial=DEFAULT_MODEL,
         help_text="The cross-validated model behind label issues.",
     )
     folds = forms.IntegerField(min_value=2, max_value=20, initial=5)

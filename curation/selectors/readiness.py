@@ -65,20 +65,27 @@ def _split_label_counts(version: DatasetVersion) -> dict[str, dict[str, int]]:
     return dict(counts)
 
 
-def _duplicates(version: DatasetVersion) -> tuple[int, list[str]]:
-    """(members beyond the first of each content hash, ids of members whose content is
-    also in another split)."""
+def _duplicates(version: DatasetVersion) -> tuple[int, list[str], list[str]]:
+    """(members beyond the first of each content hash, ids of members that share their
+    content with another member, ids of members whose content is also in another split)."""
     groups = (
         version.members.order_by()
         .values("content_hash")
         .annotate(n=Count("id"), splits=Count("split", distinct=True))
+        .filter(n__gt=1)
     )
     extra = sum(row["n"] - 1 for row in groups)
+    copied = [row["content_hash"] for row in groups]
     leaked = [row["content_hash"] for row in groups if row["splits"] > 1]
-    ids = version.members.filter(content_hash__in=leaked[:ID_LIMIT]).values_list(
-        "external_id", flat=True
+    return extra, _ids_with_hashes(version, copied), _ids_with_hashes(version, leaked)
+
+
+def _ids_with_hashes(version: DatasetVersion, hashes: list[str]) -> list[str]:
+    """External ids of the members with these content hashes, copies side by side."""
+    members = version.members.filter(content_hash__in=hashes[:ID_LIMIT]).order_by(
+        "content_hash", "external_id"
     )
-    return extra, list(ids[:ID_LIMIT])
+    return list(members.values_list("external_id", flat=True)[:ID_LIMIT])
 
 
 def _feedback_test_leaks(version: DatasetVersion, feedback) -> list[str]:
@@ -102,14 +109,16 @@ def _feedback_test_leaks(version: DatasetVersion, feedback) -> list[str]:
     return leaked[:ID_LIMIT]
 
 
-def _agreement(version: DatasetVersion) -> tuple[int, float] | None:
+def _agreement(version: DatasetVersion) -> tuple[tuple[int, float] | None, list[str]]:
+    """(pairwise annotator agreement, ids of examples whose annotators disagree)."""
     labels = Label.objects.filter(
         example__version_memberships__version=version, origin=LabelOrigin.ANNOTATOR
-    ).values_list("example_id", "value")
-    by_example: dict[int, list[str]] = defaultdict(list)
-    for example_id, value in labels.iterator(chunk_size=5000):
-        by_example[example_id].append(value)
-    return pairwise_agreement(list(by_example.values()))
+    ).values_list("example__external_id", "value")
+    by_example: dict[str, list[str]] = defaultdict(list)
+    for external_id, value in labels.iterator(chunk_size=5000):
+        by_example[external_id].append(value)
+    disagreeing = [key for key, values in by_example.items() if len(set(values)) > 1]
+    return pairwise_agreement(list(by_example.values())), disagreeing[:ID_LIMIT]
 
 
 def readiness_inputs(version: DatasetVersion) -> ReadinessInputs:
@@ -119,7 +128,9 @@ def readiness_inputs(version: DatasetVersion) -> ReadinessInputs:
     )
     synthetic = members.filter(source=ExampleSource.SYNTHETIC)
     unreviewed = synthetic.exclude(example__review_status=ReviewStatus.ACCEPTED)
-    duplicate_count, leaked = _duplicates(version)
+    duplicate_count, copied, leaked = _duplicates(version)
+    agreement, disagreeing = _agreement(version)
+    non_human = members.exclude(pk__in=_human_members(version).values("pk"))
     feedback = members.filter(source=ExampleSource.FEEDBACK)
     unreviewed_feedback = feedback.exclude(example__review_status=ReviewStatus.ACCEPTED)
     return ReadinessInputs(
@@ -134,7 +145,7 @@ def readiness_inputs(version: DatasetVersion) -> ReadinessInputs:
         unreviewed_synthetic_ids=list(unreviewed.values_list("external_id", flat=True)[:ID_LIMIT]),
         duplicate_count=duplicate_count,
         cross_split_duplicate_ids=leaked,
-        agreement=_agreement(version),
+        agreement=agreement,
         quality=version_quality_summary(version),
         thresholds=_thresholds(version),
         feedback_count=feedback.count(),
@@ -142,6 +153,9 @@ def readiness_inputs(version: DatasetVersion) -> ReadinessInputs:
             unreviewed_feedback.values_list("external_id", flat=True)[:ID_LIMIT]
         ),
         feedback_test_leak_ids=_feedback_test_leaks(version, feedback),
+        duplicate_ids=copied,
+        non_human_ids=list(non_human.values_list("external_id", flat=True)[:ID_LIMIT]),
+        disagreement_ids=disagreeing,
     )
 
 

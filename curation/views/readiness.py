@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from curation.core.readiness import PROJECT_WIDE, WHOLE_VERSION
 from curation.exceptions import AssayError
 from curation.forms import VersionReviewForm
 from curation.permissions import Action, user_can
@@ -14,11 +15,16 @@ from curation.selectors.access import version_for_user
 
 
 def _browser_link(version, check: dict) -> str:
-    """The example browser filtered to a check's offending examples."""
-    params = {"version": version.pk, **check.get("link", {})}
+    """The example browser filtered to a check's offending examples: the version's
+    members (all of them for a ``WHOLE_VERSION`` link), or the project's examples for a
+    ``PROJECT_WIDE`` one."""
+    link = dict(check.get("link", {}))
+    scope = link.pop("scope", None)
+    params = {} if scope == PROJECT_WIDE["scope"] else {"version": version.pk}
+    params.update(link)
     if check.get("example_ids"):
         params["ids"] = ",".join(check["example_ids"])
-    if len(params) == 1:
+    if params == {"version": version.pk} and scope != WHOLE_VERSION["scope"]:
         return ""
     return reverse("example-list", args=[version.project_id]) + "?" + urlencode(params)
 

@@ -252,3 +252,58 @@ def test_the_quality_apps_failed_expectation_reaches_the_report(classification_p
 
     with pytest.raises(AssayError, match="1 of 3 expectations failed"):
         dataset_version_approve(version=version, user=user)
+
+
+def _with_examples_to_show(changes: dict) -> dict:
+    """The same pitfall, with the example ids the selectors would have gathered."""
+    changes = {"duplicate_ids": ["c1", "c2"], "non_human_ids": ["n1"],
+               "disagreement_ids": ["a1"], **changes}  # fmt: skip
+    if changes.get("quality") is not None:
+        found = {"expectation": ["x1"], "label_issue": ["l1"], "duplicate": ["d1", "d2"]}
+        changes["quality"] = {**changes["quality"], "open_finding_ids": found}
+    return changes
+
+
+@pytest.mark.parametrize(
+    ("changes", "name"),
+    [
+        (changes, name)
+        for changes, name, _ in test_each_pitfall_is_caught_by_its_check.pytestmark[0].args[1]
+    ],
+)
+def test_every_warning_and_failure_names_the_examples_behind_it(changes, name):
+    checks = {c.name: c for c in readiness_checks(inputs(**_with_examples_to_show(changes)))}
+    assert checks[name].status != "pass"
+    assert checks[name].example_ids or checks[name].link, f"{name} links to nothing"
+
+
+def test_a_duplicate_rate_over_the_limit_lists_the_copies():
+    check = {
+        c.name: c
+        for c in readiness_checks(
+            inputs(duplicate_count=1_000, duplicate_ids=["a", "a-copy"],
+                   quality={"expectations_passed": True, "label_issue_rate": 0.01,
+                            "open_finding_ids": {"duplicate": ["near", "a"]}})
+        )
+    }["duplicate_rate"]  # fmt: skip
+    assert check.example_ids == ["a", "a-copy", "near"]
+
+
+def test_the_duplicate_rate_row_links_to_the_duplicated_examples(
+    client, user, classification_project
+):
+    for n in range(40):
+        text = f"message {n % 30}"  # 10 texts appear twice: 25% duplicates
+        ExampleFactory(project=classification_project, resolved_label=("ham", "spam")[n % 2],
+                       fields={"text": text}, resolved_label_origin="annotator")  # fmt: skip
+    version = version_readiness_refresh(
+        version=dataset_version_build(project=classification_project)
+    )
+    check = next(c for c in version.readiness["checks"] if c["name"] == "duplicate_rate")
+    assert check["status"] == "warn" and len(check["example_ids"]) == 20
+    client.force_login(user)
+    page = client.get(reverse("version-readiness", args=[classification_project.pk, 1]))
+    row = page.content.decode().split('data-check="duplicate_rate"')[1].split("</tr>")[0]
+    assert "show 20" in row and "ids=" in row
+    listed = client.get(row.split('href="')[1].split('"')[0].replace("&amp;", "&"))
+    assert listed.status_code == 200 and "message 0" in listed.content.decode()

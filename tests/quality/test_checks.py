@@ -52,6 +52,8 @@ def test_expectation_suite_results_are_stored_per_version(quality_version):
     assert summary["expectations"]["failed"] == 1
     assert summary["expectations_passed"] is False
     assert summary["open_findings"] == {"expectation": 1}
+    # the readiness report links its failed expectation check to the offending example
+    assert summary["open_finding_ids"] == {"expectation": ["pii"]}
 
 
 def test_summary_is_none_before_any_check(quality_version):

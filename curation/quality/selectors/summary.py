@@ -5,6 +5,8 @@ from django.db.models import Count
 from curation.models import DatasetVersion
 from curation.quality.models import Finding, FindingStatus, QualityCheck
 
+FINDING_ID_LIMIT = 50
+
 
 def latest_check(*, project, version: DatasetVersion | None = None) -> QualityCheck | None:
     return (
@@ -33,7 +35,9 @@ def version_quality_summary(version: DatasetVersion) -> dict | None:
     - ``expectations``: ``{"total", "passed", "failed"}`` (ints) and ``expectations_passed``
       (bool: the suite ran and every expectation passed; None if it did not run);
     - ``open_findings`` ({kind: count}) and ``open_findings_total`` (int), counted now,
-      so they fall as people resolve or dismiss findings.
+      so they fall as people resolve or dismiss findings;
+    - ``open_finding_ids`` ({kind: [external ids]}): the examples of the open findings,
+      worst first, up to ``FINDING_ID_LIMIT`` a kind, so a report can link to them.
     """
     check = latest_check(project=version.project, version=version)
     if check is None:
@@ -55,4 +59,19 @@ def version_quality_summary(version: DatasetVersion) -> dict | None:
         "expectations_passed": (expectations["failed"] == 0) if ran else None,
         "open_findings": open_counts,
         "open_findings_total": sum(open_counts.values()),
+        "open_finding_ids": _open_finding_ids(version, open_counts),
     }
+
+
+def _open_finding_ids(version: DatasetVersion, kinds) -> dict[str, list[str]]:
+    by_kind: dict[str, list[str]] = {}
+    for kind in kinds:
+        rows = (
+            Finding.examples.through.objects.filter(
+                finding__version=version, finding__status=FindingStatus.OPEN, finding__kind=kind
+            )
+            .order_by("-finding__score", "finding_id")
+            .values_list("example__external_id", flat=True)
+        )
+        by_kind[kind] = list(dict.fromkeys(rows[: FINDING_ID_LIMIT * 2]))[:FINDING_ID_LIMIT]
+    return by_kind

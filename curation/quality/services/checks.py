@@ -35,7 +35,7 @@ def quality_check_start(
     project: Project,
     version: DatasetVersion | None = None,
     checks: list[str] | None = None,
-    model: str = "tfidf",
+    model: str = label_issues.DEFAULT_MODEL,
     folds: int = 5,
     seed: int = 0,
     filter_by: str = label_issues.DEFAULT_FILTER,
@@ -118,7 +118,9 @@ def quality_check_execute(
     The numeric work happens outside the transaction; the writes happen in one. The
     label-issue folds run on Dask when ``dask`` is True, never when False, and by the
     number of labelled rows (``settings.DASK_MIN_ROWS``) when None."""
-    options = _options(**(options or {"checks": None, "model": "tfidf", "folds": 5, "seed": 0}))
+    options = _options(
+        **(options or {"checks": None, "model": label_issues.DEFAULT_MODEL, "folds": 5, "seed": 0})
+    )
     progress = progress or SilentProgress()
     progress.update(2, "Loading rows")
     rows = quality_rows(project=project, version=version)

@@ -13,7 +13,7 @@ from curation.management.cli import (
     version_from_ref,
 )
 from curation.permissions import Action
-from curation.quality.core.label_issues import DEFAULT_FILTER, FILTERS
+from curation.quality.core.label_issues import DEFAULT_FILTER, DEFAULT_MODEL, FILTERS, MODELS
 from curation.quality.services.checks import CHECKS, RUN_KIND
 
 
@@ -40,7 +40,7 @@ class Command(BaseCommand):
             dest="checks",
             help="Run only this check (repeatable; default: all).",
         )
-        parser.add_argument("--model", choices=["tfidf", "minilm"], default="tfidf")
+        parser.add_argument("--model", choices=MODELS, default=DEFAULT_MODEL)
         parser.add_argument("--folds", type=int, default=5)
         parser.add_argument(
             "--filter-by",
