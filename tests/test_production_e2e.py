@@ -12,6 +12,7 @@ run locally.
 
 import csv
 import os
+import re
 import subprocess
 import sys
 import time
@@ -236,6 +237,11 @@ def test_production_processes_carry_a_project_from_import_to_a_served_model(
     metrics = httpx.get(f"{url}/metrics", timeout=10).text
     for kind in ("import", "version_build", "training", "deployment_start"):
         assert f'assay_runs{{kind="{kind}",status="succeeded"}} 1.0' in metrics, kind
+    # Counted by the gunicorn worker that answered, added up over the workers at the scrape.
+    served = 'deployment="ci-spam",endpoint="classify"'
+    assert f'assay_serving_request_seconds_count{{{served},outcome="ok"}} 1.0' in metrics
+    tokens = re.escape(f'assay_serving_tokens_total{{{served},kind="prompt"}} ')
+    assert re.search(tokens + "[1-9]", metrics), "no prompt tokens counted"
     # Training and the deployment start ran on the gpu queue's worker, the rest elsewhere.
     assert "gpu: " in logs["worker-gpu"].read_text()
     assert "default: " in logs["worker-default"].read_text()

@@ -18,6 +18,7 @@ from serving.exceptions import GatewayError
 from serving.models import Application, Deployment, Experiment, Variant
 from serving.services.engines import engine_chat, engine_classify
 from serving.services.request_log import new_request_id, request_log_enqueue
+from serving.telemetry import serving_request_observe
 from training.core.decoding import DecodingError, decoding_from_dict
 
 ROLES = ("system", "user", "assistant")
@@ -172,6 +173,15 @@ def _log(
     started: float,
     **fields,
 ):
+    latency_ms = (time.perf_counter() - started) * 1000
+    serving_request_observe(
+        deployment=target.deployment.name,
+        endpoint=endpoint,
+        seconds=latency_ms / 1000,
+        failed="error" in fields,
+        prompt_tokens=fields.get("prompt_tokens") or 0,
+        completion_tokens=fields.get("completion_tokens") or 0,
+    )
     request_log_enqueue(
         {
             "request_id": request_id,
@@ -184,7 +194,7 @@ def _log(
             "deployment_id": target.deployment.pk,
             "training_run_id": target.deployment.training_run_id,
             "endpoint": endpoint,
-            "latency_ms": (time.perf_counter() - started) * 1000,
+            "latency_ms": latency_ms,
             "created_at": timezone.now(),
             **fields,
         }

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from curation.exceptions import AssayError
 from curation.models import AuditEvent, RunStatus
-from serving.core.engine import Decoding
+from serving.core.engine import Decoding, EngineError
 from serving.models import Deployment, RequestLog
 from serving.services import engines, request_log
 from serving.services.applications import application_revoke
@@ -22,6 +22,7 @@ from serving.services.deployments import (
 )
 from serving.services.experiments import experiment_create
 from serving.services.request_log import redact, request_log_enqueue, request_log_prune
+from tests.curation.test_health import scrape
 from tests.factories import ProjectFactory
 from tests.serving.helpers import FakeEngine, active_deployment, app_key, finished_training_run
 
@@ -311,3 +312,35 @@ def test_run_and_deployment_pages_say_how_they_decode(fake_engine, generation_ru
     assert "beam search (4 beams, length penalty 1)" in run_page.content.decode()
     deployment_page = client.get(reverse("deployment-detail", args=[deployment.pk]))
     assert "beam search (4 beams, length penalty 0.6)" in deployment_page.content.decode()
+
+
+def test_metrics_count_served_latency_and_tokens_per_deployment(
+    fake_engine, generation_run, monkeypatch
+):
+    active_deployment(generation_run, "bot-v1")
+    _app, key = app_key(generation_run.project)
+    before = scrape(Client())
+
+    answered = [_chat_request(key) for _ in range(2)]
+    refused = _chat_request(key, temperature=5)  # never reaches an engine: not served
+
+    def out_of_memory(*args, **kwargs):
+        raise EngineError("out of memory")
+
+    monkeypatch.setattr(fake_engine, "chat", out_of_memory)
+    failed = _chat_request(key)
+    after = scrape(Client())
+
+    assert [r.status_code for r in (*answered, refused, failed)] == [200, 200, 400, 503]
+
+    def added(name: str, **labels) -> float:
+        key = tuple(sorted({"deployment": "bot-v1", "endpoint": "chat", **labels}.items()))
+        return after.get(name, {}).get(key, 0) - before.get(name, {}).get(key, 0)
+
+    assert added("assay_serving_request_seconds_count", outcome="ok") == 2
+    assert added("assay_serving_request_seconds_count", outcome="error") == 1
+    assert added("assay_serving_request_seconds_sum", outcome="ok") > 0
+    assert added("assay_serving_request_seconds_bucket", outcome="ok", le="+Inf") == 2
+    # The fake engine reads one token per message and writes four.
+    assert added("assay_serving_tokens_total", kind="prompt") == 2
+    assert added("assay_serving_tokens_total", kind="completion") == 8
