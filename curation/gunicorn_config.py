@@ -20,6 +20,11 @@ threads = int(os.environ.get("ASSAY_WEB_THREADS", "4"))
 # Uploads of up to ASSAY_UPLOAD_MAX_BYTES (100 MB) over a slow link must not be cut off.
 timeout = int(os.environ.get("ASSAY_WEB_TIMEOUT", "120"))
 graceful_timeout = 30
+# Idle connections stay open longer than the proxies and client pools in front keep theirs
+# (nginx 75 s, load balancers 60 s, httpx 5 s): with gunicorn's 2 s a client reusing its
+# connection can send a request into a socket the server is closing, and gets no answer.
+# gthread keeps idle connections in its poller, not in a thread.
+keepalive = int(os.environ.get("ASSAY_WEB_KEEPALIVE", "75"))
 # A worker is replaced after this many requests (with jitter), so a slow leak cannot grow.
 max_requests = 2000
 max_requests_jitter = 200
