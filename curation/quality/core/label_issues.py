@@ -164,7 +164,8 @@ def fold_probabilities(
 
 def _classifier(model: str, seed: int, alpha: float | None):
     """Logistic regression: fitted by SGD on the wide sparse TF-IDF (lbfgs takes minutes
-    there) at regularisation ``alpha`` (one of ``TFIDF_ALPHAS``), by lbfgs on the 384 dense embedding dimensions."""
+    there) at regularisation ``alpha`` (one of ``TFIDF_ALPHAS``), by lbfgs on the 384
+    dense embedding dimensions."""
     from sklearn.linear_model import LogisticRegression, SGDClassifier
 
     if model == "tfidf":
