@@ -173,11 +173,11 @@ def _log(
     started: float,
     **fields,
 ):
-    latency_ms = (time.perf_counter() - started) * 1000
+    seconds = time.perf_counter() - started
     serving_request_observe(
         deployment=target.deployment.name,
         endpoint=endpoint,
-        seconds=latency_ms / 1000,
+        seconds=seconds,
         failed="error" in fields,
         prompt_tokens=fields.get("prompt_tokens") or 0,
         completion_tokens=fields.get("completion_tokens") or 0,
@@ -194,7 +194,7 @@ def _log(
             "deployment_id": target.deployment.pk,
             "training_run_id": target.deployment.training_run_id,
             "endpoint": endpoint,
-            "latency_ms": latency_ms,
+            "latency_ms": seconds * 1000,
             "created_at": timezone.now(),
             **fields,
         }

@@ -4,25 +4,12 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from prometheus_client.parser import text_string_to_metric_families
 
 from curation.models import Run, RunStatus
 from tests.factories import ProjectFactory
+from tests.prometheus import scrape
 
 pytestmark = pytest.mark.django_db
-
-
-def scrape(client, **headers) -> dict[str, dict[tuple, float]]:
-    """/metrics parsed: sample name -> {sorted label pairs: value}."""
-    response = client.get("/metrics", **headers)
-    assert response.status_code == 200, response.content
-    assert response["Content-Type"].startswith("text/plain")
-    samples: dict[str, dict[tuple, float]] = {}
-    for family in text_string_to_metric_families(response.content.decode()):
-        for sample in family.samples:
-            key = tuple(sorted(sample.labels.items()))
-            samples.setdefault(sample.name, {})[key] = sample.value
-    return samples
 
 
 def make_run(project, kind: str, status: str, *, seconds: float | None = None, waited=0.0):

@@ -22,8 +22,8 @@ from serving.services.deployments import (
 )
 from serving.services.experiments import experiment_create
 from serving.services.request_log import redact, request_log_enqueue, request_log_prune
-from tests.curation.test_health import scrape
 from tests.factories import ProjectFactory
+from tests.prometheus import scrape
 from tests.serving.helpers import FakeEngine, active_deployment, app_key, finished_training_run
 
 pytestmark = pytest.mark.django_db
