@@ -7,7 +7,13 @@ from .exports import DatasetExport, ExportFile, ExportFormat
 from .memberships import ProjectMembership, Role
 from .projects import Project, TaskType
 from .runs import Run, RunStatus
-from .versions import DatasetVersion, DatasetVersionMember, Split, VersionStatus
+from .versions import (
+    DatasetVersion,
+    DatasetVersionMember,
+    DatasetVersionRemoval,
+    Split,
+    VersionStatus,
+)
 
 __all__ = [
     "ApiToken",
@@ -15,6 +21,7 @@ __all__ = [
     "DatasetExport",
     "DatasetVersion",
     "DatasetVersionMember",
+    "DatasetVersionRemoval",
     "Example",
     "ExampleSource",
     "ExportFile",

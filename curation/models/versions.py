@@ -1,3 +1,5 @@
+from functools import cached_property
+
 from django.conf import settings
 from django.db import models
 
@@ -62,6 +64,15 @@ class DatasetVersion(models.Model):
     override_reason = models.TextField(
         blank=True, help_text="Why the version was approved although a readiness check failed."
     )
+    stores_delta = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text=(
+            "True: the version stores only the member rows its parent lacks, and a removal "
+            "for each parent row it drops. False or empty (versions built before deltas): "
+            "it stores every member row itself."
+        ),
+    )
 
     class Meta:
         ordering = ["project", "-number"]
@@ -76,6 +87,37 @@ class DatasetVersion(models.Model):
     def is_approved(self) -> bool:
         return self.status == VersionStatus.APPROVED
 
+    @cached_property
+    def storage_chain(self) -> list[int]:
+        """The ids of the versions whose stored rows make up this one: itself, then each
+        parent while the version below stores a delta. Fixed at build (a version's parent
+        and storage never change), so it is cached on the instance."""
+        if not self.stores_delta:
+            return [self.pk]
+        rows = DatasetVersion.objects.filter(project_id=self.project_id).values_list(
+            "pk", "parent_id", "stores_delta"
+        )
+        links = {pk: parent for pk, parent, delta in rows if delta}
+        chain = [self.pk]
+        while links.get(chain[-1]) is not None:
+            chain.append(links[chain[-1]])
+        return chain
+
+    @property
+    def members(self) -> "models.QuerySet[DatasetVersionMember]":
+        """Every member of the version, however it is stored, in example order. For a
+        delta version: the rows stored along its chain, less those a version on the chain
+        removed. Readers never need to know which."""
+        chain = self.storage_chain
+        if len(chain) == 1:
+            rows = DatasetVersionMember.objects.filter(version_id=self.pk)
+        else:
+            removed = DatasetVersionRemoval.objects.filter(version_id__in=chain)
+            rows = DatasetVersionMember.objects.filter(version_id__in=chain).exclude(
+                pk__in=removed.values("member_id")
+            )
+        return rows.order_by("example_id")
+
 
 class DatasetVersionMember(models.Model):
     """An example as frozen into a version: its content, resolved label and split.
@@ -84,7 +126,12 @@ class DatasetVersionMember(models.Model):
     example. ``row_hash`` covers every frozen column; the version's hash covers all rows.
     """
 
-    version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="members")
+    version = models.ForeignKey(
+        DatasetVersion,
+        on_delete=models.CASCADE,
+        related_name="stored_members",
+        help_text="The version that stored the row; later delta versions share it.",
+    )
     example = models.ForeignKey(
         "curation.Example", on_delete=models.PROTECT, related_name="version_memberships"
     )
@@ -106,3 +153,20 @@ class DatasetVersionMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.external_id} in {self.split}"
+
+
+class DatasetVersionRemoval(models.Model):
+    """A parent's member that a delta version does not keep: dropped, relabelled, moved or
+    edited (an edited or relabelled example is stored again as a new row of the child).
+    Immutable with its version, like the member rows (migration 0009)."""
+
+    version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="removals")
+    member = models.ForeignKey(DatasetVersionMember, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version", "member"], name="removal_once_per_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version_id} drops member {self.member_id}"

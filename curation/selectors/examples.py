@@ -32,10 +32,8 @@ def examples_filter(
     if label:
         examples = examples.filter(resolved_label=label)
     if version is not None:
-        members = {"version_memberships__version": version}
-        if split:
-            members["version_memberships__split"] = split
-        examples = examples.filter(**members)
+        members = version.members.filter(split=split) if split else version.members
+        examples = examples.filter(pk__in=members.order_by().values("example_id"))
     if review:
         examples = examples.filter(review_status=review)
     if external_ids:

@@ -112,7 +112,8 @@ def _feedback_test_leaks(version: DatasetVersion, feedback) -> list[str]:
 def _agreement(version: DatasetVersion) -> tuple[tuple[int, float] | None, list[str]]:
     """(pairwise annotator agreement, ids of examples whose annotators disagree)."""
     labels = Label.objects.filter(
-        example__version_memberships__version=version, origin=LabelOrigin.ANNOTATOR
+        example_id__in=version.members.order_by().values("example_id"),
+        origin=LabelOrigin.ANNOTATOR,
     ).values_list("example__external_id", "value")
     by_example: dict[str, list[str]] = defaultdict(list)
     for external_id, value in labels.iterator(chunk_size=5000):

@@ -24,7 +24,7 @@ class QualityRow:
 
 def quality_rows(*, project: Project, version: DatasetVersion | None = None) -> list[QualityRow]:
     if version is not None:
-        members = version.members.order_by("id").values_list(
+        members = version.members.values_list(
             "example_id", "external_id", "fields", "label", "split"
         )
         return [QualityRow(*member) for member in members]

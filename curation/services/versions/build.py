@@ -14,6 +14,7 @@ from curation.exceptions import AssayError
 from curation.models import (
     DatasetVersion,
     DatasetVersionMember,
+    DatasetVersionRemoval,
     Example,
     ExampleSource,
     Project,
@@ -29,6 +30,9 @@ from curation.services.versions.attestation import attestation_record
 HASH_ALGORITHM = "sha256"
 REJECT_LABEL = "reject"
 MEMBER_BATCH = 2000
+# A delta version reads its parent's chain on every query; past this depth a build stores
+# a full copy again, so no version is ever more than this many hops from its rows.
+MAX_DELTA_CHAIN = 16
 # What a member's row hash covers: everything frozen about it.
 FROZEN_COLUMNS = (
     "external_id",
@@ -160,6 +164,8 @@ class _Tally:
     splits: Counter = field(default_factory=Counter)
     labels: dict[str, Counter] = field(default_factory=lambda: {s: Counter() for s in SPLITS})
     sources: Counter = field(default_factory=Counter)
+    stored: int = 0
+    removed: int = 0
 
     def add(self, member: dict[str, Any]) -> None:
         self.rows.append((member["split"], member["external_id"], member["row_hash"]))
@@ -184,20 +190,43 @@ def _freeze_member(version, pk, fields, candidate: _Candidate, split: str) -> di
     return member
 
 
-def _freeze_members(version, candidates, assignment, progress: Progress) -> _Tally:
-    """Second pass: copy each chosen example's content into a member row, in batches
-    (plain-row INSERTs: building a model instance per member was half the build's time)."""
+def _delta_base(parent: DatasetVersion | None) -> dict[int, tuple[int, str]] | None:
+    """The parent's members by example, as (member id, row hash), when the new version
+    may store a delta on it; None when it stores a full copy (no parent, or the parent's
+    chain is already `MAX_DELTA_CHAIN` long)."""
+    if parent is None or len(parent.storage_chain) >= MAX_DELTA_CHAIN:
+        return None
+    rows = parent.members.order_by().values_list("example_id", "pk", "row_hash")
+    return {example: (pk, row) for example, pk, row in rows.iterator(chunk_size=MEMBER_BATCH)}
+
+
+def _freeze_members(
+    version, candidates, assignment, progress: Progress, base: dict[int, tuple[int, str]] | None
+) -> _Tally:
+    """Second pass: freeze each chosen example's content, in batches (plain-row INSERTs:
+    building a model instance per member was half the build's time). With a delta
+    ``base``, a member whose row hash equals its parent row's is shared, not stored again;
+    each parent row not shared gets a removal."""
     tally, batch, total = _Tally(), [], len(candidates)
     inserter = RowInserter(DatasetVersionMember)
+    kept: set[int] = set()
     rows = version_eligible_examples(version.project).values_list("id", "fields").order_by("id")
     for pk, fields in rows.iterator(chunk_size=MEMBER_BATCH):
         if pk not in candidates:
             continue
-        batch.append(_freeze_member(version, pk, fields, candidates[pk], assignment[pk]))
+        member = _freeze_member(version, pk, fields, candidates[pk], assignment[pk])
+        parent_row = base.get(pk) if base is not None else None
+        if parent_row is not None and parent_row[1] == member["row_hash"]:
+            kept.add(parent_row[0])
+            tally.add(member)
+        else:
+            batch.append(member)
         if len(batch) >= MEMBER_BATCH:
             _write_batch(inserter, batch, tally, total, progress)
             batch = []
     _write_batch(inserter, batch, tally, total, progress)
+    if base is not None:
+        tally.removed = _write_removals(version, (pk for pk, _ in base.values() if pk not in kept))
     return tally
 
 
@@ -205,8 +234,20 @@ def _write_batch(inserter, batch, tally: _Tally, total: int, progress: Progress)
     inserter.insert(batch)
     for member in batch:
         tally.add(member)
+    tally.stored += len(batch)
     done = len(tally.rows)
     progress.update(10 + 85 * done / max(total, 1), f"Froze {done} of {total} examples")
+
+
+def _write_removals(version: DatasetVersion, member_ids: Iterable[int]) -> int:
+    inserter, batch, count = RowInserter(DatasetVersionRemoval), [], 0
+    for member_id in member_ids:
+        batch.append({"version": version.pk, "member": member_id})
+        if len(batch) >= MEMBER_BATCH:
+            inserter.insert(batch)
+            count, batch = count + len(batch), []
+    inserter.insert(batch)
+    return count + len(batch)
 
 
 def _manifest(project, tally: _Tally, *, seed, ratios, parent) -> dict:
@@ -256,7 +297,9 @@ def dataset_version_build(
     assignment = assign_splits(items, seed=seed, ratios=ratios, pinned=_pinned_splits(parent))
     progress.update(10, f"Split {len(candidates)} examples")
     number = (project.versions.aggregate(top=Max("number"))["top"] or 0) + 1
+    base = _delta_base(parent)
     version = DatasetVersion.objects.create(
+        stores_delta=base is not None,
         project=project,
         number=number,
         parent=parent,
@@ -266,10 +309,15 @@ def dataset_version_build(
         note=note,
         created_by=created_by,
     )
-    tally = _freeze_members(version, candidates, assignment, progress)
+    tally = _freeze_members(version, candidates, assignment, progress, base)
     version.content_hash = version_hash(tally.rows)
     version.manifest = _manifest(project, tally, seed=seed, ratios=ratios, parent=parent)
     version.manifest["synthetic_left_out_by_cap"] = capped
+    version.manifest["storage"] = {
+        "delta_of": parent.number if version.stores_delta else None,
+        "stored_rows": tally.stored,
+        "removed_rows": tally.removed,
+    }
     version.save(update_fields=["content_hash", "manifest"])
     if capped:
         progress.log(f"Left out {capped} synthetic examples: the project caps them at "

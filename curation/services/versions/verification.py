@@ -72,7 +72,7 @@ def dataset_version_verify(*, version: DatasetVersion) -> VersionVerification:
 
 def _recount(version: DatasetVersion) -> _Recount:
     rows, tampered, splits, labels = [], [], Counter(), {}
-    members = version.members.order_by("id").values(*FROZEN_COLUMNS, "row_hash")
+    members = version.members.values(*FROZEN_COLUMNS, "row_hash")
     for stored in members.iterator(chunk_size=MEMBER_BATCH):
         fresh = {**stored, "content_hash": content_hash(stored["fields"])}
         fresh_row = member_row_hash(fresh)
