@@ -137,3 +137,21 @@ def test_verify_button_reports_a_matching_hash(logged_in, project):
     version = dataset_version_build(project=project)
     page = logged_in.post(reverse("version-verify", args=[project.pk, 1]), follow=True)
     assert f"Version 1 verified: hash {version.content_hash}." in page.content.decode()
+
+
+def test_the_version_page_says_how_the_version_is_stored(logged_in, project, user):
+    from curation.services.versions import dataset_version_approve
+
+    first = dataset_version_build(project=project)
+    dataset_version_approve(version=dataset_version_submit(version=first, user=user), user=user)
+    ExampleFactory(project=project, resolved_label="ham", resolved_label_origin="annotator")
+    second = dataset_version_build(project=project)
+
+    def storage(version) -> str:
+        page = logged_in.get(reverse("version-detail", args=[project.pk, version.number]))
+        return page.content.decode().split('class="storage">')[1].split("</dd>")[0]
+
+    assert storage(first) == "a full copy: 30 rows stored"
+    assert storage(second) == (
+        "a delta on v1: 1 row stored, 0 of the parent's dropped; the rest shared"
+    )
