@@ -206,3 +206,27 @@ def test_storage_of_ten_versions_each_one_percent_apart(classification_project, 
     rows = DatasetVersionMember.objects.filter(version__project=classification_project).count()
     assert version.members.count() == 1045
     assert rows < 1.2 * 1000, rows
+
+
+@pytest.mark.slow
+def test_the_storage_benchmark_runs_and_reports_its_ratios(tmp_path):
+    """benchmarks/version_storage.py at a size the suite affords, in its own process (it
+    sets up Django itself), so the committed figures' script cannot rot."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    output = tmp_path / "storage.json"
+    subprocess.run(
+        [sys.executable, "benchmarks/version_storage.py", "--rows", "3000", "--versions", "3",
+         "--output", str(output)],
+        cwd=root, check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+
+    result = json.loads(output.read_text())
+    assert [row["stored_rows"] for row in result["per_version"]] == [3000, 30, 30]
+    assert [row["removal_rows"] for row in result["per_version"]] == [0, 15, 15]
+    assert result["anchor_full_copy"]["stored_rows"] == 3030
+    assert result["ratio_bytes_to_one_full_copy"] < 1.2
