@@ -64,15 +64,13 @@ def test_the_model_with_the_lowest_held_out_log_loss_is_chosen():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: on 2,000 SMS messages, seed 7, asymmetric 20% the default scored "
-    "F1 0.825 against the plain script's 0.834 (2026-12-06); remove when the default wins",
-)
 def test_the_default_beats_the_plain_script_on_data_and_a_seed_it_was_not_tuned_on(
     shared_data,
 ):
-    sms = load_sms(shared_data / "sms_spam")  # tuned on YouTube seed 0; SMS seed 7 is unseen
+    # The alpha grid was tuned on YouTube seed 0, the word-model average chosen on seeds 0
+    # and 1 of the benchmark's cells; seed 7's flips were never looked at while choosing.
+    # (The word+char model alone scored F1 0.825 here against the plain script's 0.834.)
+    sms = load_sms(shared_data / "sms_spam")
     part = TextSet("sms_spam", sms.texts[:2000], sms.labels[:2000], sms.classes)
     row = bench.run_cell(part, kind="asymmetric", rate=0.2, seed=7)
     assert row["assay"]["f1"] > row["plain"]["f1"]
