@@ -169,9 +169,10 @@ def fold_probabilities(
     from sklearn.exceptions import ConvergenceWarning
 
     with warnings.catch_warnings():
-        # The word model keeps the plain script's 100 lbfgs iterations, which stop short of
-        # convergence on large sets; that is the model measured, so say nothing each fold.
-        warnings.simplefilter("ignore", ConvergenceWarning)
+        if model == "words":
+            # It keeps the plain script's 100 lbfgs iterations, which stop short of
+            # convergence on large sets; that is the model measured, so say nothing.
+            warnings.simplefilter("ignore", ConvergenceWarning)
         classifier = _classifier(model, seed, alpha).fit(features[train], labels[train])
     if len(classifier.classes_) != n_classes:
         raise AssayError("Every label needs examples in each fold; some label is too rare.")

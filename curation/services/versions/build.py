@@ -190,23 +190,25 @@ def _freeze_member(version, pk, fields, candidate: _Candidate, split: str) -> di
     return member
 
 
-def _delta_base(parent: DatasetVersion | None) -> dict[int, tuple[int, str]] | None:
-    """The parent's members by example, as (member id, row hash), when the new version
-    may store a delta on it; None when it stores a full copy (no parent, or the parent's
-    chain is already `MAX_DELTA_CHAIN` long)."""
-    if parent is None or len(parent.storage_chain) >= MAX_DELTA_CHAIN:
-        return None
+def _stores_delta(parent: DatasetVersion | None) -> bool:
+    """Whether the new version stores a delta on ``parent``: it has one, and the parent's
+    chain is shorter than `MAX_DELTA_CHAIN` (else it stores a full copy)."""
+    return parent is not None and len(parent.storage_chain) < MAX_DELTA_CHAIN
+
+
+def _parent_rows(parent: DatasetVersion) -> dict[int, tuple[int, str]]:
+    """The parent's members by example, as (member id, row hash)."""
     rows = parent.members.order_by().values_list("example_id", "pk", "row_hash")
     return {example: (pk, row) for example, pk, row in rows.iterator(chunk_size=MEMBER_BATCH)}
 
 
 def _freeze_members(
-    version, candidates, assignment, progress: Progress, base: dict[int, tuple[int, str]] | None
+    version, candidates, assignment, progress: Progress, base: Mapping[int, tuple[int, str]]
 ) -> _Tally:
     """Second pass: freeze each chosen example's content, in batches (plain-row INSERTs:
-    building a model instance per member was half the build's time). With a delta
-    ``base``, a member whose row hash equals its parent row's is shared, not stored again;
-    each parent row not shared gets a removal."""
+    building a model instance per member was half the build's time). A member whose row
+    hash equals its row in ``base`` (the parent's rows of a delta; empty for a full copy)
+    is shared, not stored again; each row of ``base`` not shared gets a removal."""
     tally, batch, total = _Tally(), [], len(candidates)
     inserter = RowInserter(DatasetVersionMember)
     kept: set[int] = set()
@@ -215,7 +217,7 @@ def _freeze_members(
         if pk not in candidates:
             continue
         member = _freeze_member(version, pk, fields, candidates[pk], assignment[pk])
-        parent_row = base.get(pk) if base is not None else None
+        parent_row = base.get(pk)
         if parent_row is not None and parent_row[1] == member["row_hash"]:
             kept.add(parent_row[0])
             tally.add(member)
@@ -225,8 +227,7 @@ def _freeze_members(
             _write_batch(inserter, batch, tally, total, progress)
             batch = []
     _write_batch(inserter, batch, tally, total, progress)
-    if base is not None:
-        tally.removed = _write_removals(version, (pk for pk, _ in base.values() if pk not in kept))
+    tally.removed = _write_removals(version, [pk for pk, _ in base.values() if pk not in kept])
     return tally
 
 
@@ -239,15 +240,12 @@ def _write_batch(inserter, batch, tally: _Tally, total: int, progress: Progress)
     progress.update(10 + 85 * done / max(total, 1), f"Froze {done} of {total} examples")
 
 
-def _write_removals(version: DatasetVersion, member_ids: Iterable[int]) -> int:
-    inserter, batch, count = RowInserter(DatasetVersionRemoval), [], 0
-    for member_id in member_ids:
-        batch.append({"version": version.pk, "member": member_id})
-        if len(batch) >= MEMBER_BATCH:
-            inserter.insert(batch)
-            count, batch = count + len(batch), []
-    inserter.insert(batch)
-    return count + len(batch)
+def _write_removals(version: DatasetVersion, member_ids: list[int]) -> int:
+    inserter = RowInserter(DatasetVersionRemoval)
+    for start in range(0, len(member_ids), MEMBER_BATCH):
+        chunk = member_ids[start : start + MEMBER_BATCH]
+        inserter.insert([{"version": version.pk, "member": member_id} for member_id in chunk])
+    return len(member_ids)
 
 
 def _manifest(project, tally: _Tally, *, seed, ratios, parent) -> dict:
@@ -297,9 +295,10 @@ def dataset_version_build(
     assignment = assign_splits(items, seed=seed, ratios=ratios, pinned=_pinned_splits(parent))
     progress.update(10, f"Split {len(candidates)} examples")
     number = (project.versions.aggregate(top=Max("number"))["top"] or 0) + 1
-    base = _delta_base(parent)
+    delta = _stores_delta(parent)
+    base = _parent_rows(parent) if delta and parent is not None else {}
     version = DatasetVersion.objects.create(
-        stores_delta=base is not None,
+        stores_delta=delta,
         project=project,
         number=number,
         parent=parent,
