@@ -1,8 +1,8 @@
-"""Reading ahead of the consumer: the next batch is fetched while this one is processed.
+"""Reading ahead of the consumer: the next page is fetched while this one is processed.
 
 A full pull waits on Label Studio to build each page of tasks and then spends its own time
 writing that page; with `read_ahead` the two overlap. Errors of the reader reach the
-consumer at the point of the batch that failed, so a caller's transaction rolls back.
+consumer at the point of the page that failed, so a caller's transaction rolls back.
 """
 
 import queue
@@ -15,19 +15,8 @@ T = TypeVar("T")
 _DONE = object()
 
 
-def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def read_ahead(items: Iterable[T], *, batch_size: int, depth: int = 2) -> Iterator[list[T]]:
-    """Batches of ``items``, produced by a background thread at most ``depth`` batches
+def read_ahead(items: Iterable[T], *, depth: int = 2) -> Iterator[T]:
+    """``items`` (pages, batches), produced by a background thread at most ``depth`` items
     ahead of the consumer. Stopping early (or an error in the consumer) stops the reader
     after its current item."""
     buffer: queue.Queue = queue.Queue(maxsize=depth)
@@ -45,8 +34,8 @@ def read_ahead(items: Iterable[T], *, batch_size: int, depth: int = 2) -> Iterat
 
     def produce() -> None:
         try:
-            for batch in batched(items, batch_size):
-                if not put(batch):
+            for item in items:
+                if not put(item):
                     return
             put(_DONE)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there

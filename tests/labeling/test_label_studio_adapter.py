@@ -49,6 +49,34 @@ def test_tasks_round_trip_with_their_external_id(ls_client):
         ls_client.project_delete(project.id)
 
 
+def test_annotated_pages_end_short_and_read_every_task_once(ls_client, monkeypatch):
+    """A full pull's pages: full pages, then short ones for the last page's worth, each
+    task once and in order (pages of 4 and 2 here stand for 1,000 and 250)."""
+    from labeling.core.label_config import classification_label_config, classification_result
+    from labeling.integrations import label_studio
+
+    monkeypatch.setattr(label_studio, "LIST_PAGE_SIZE", 4)
+    monkeypatch.setattr(label_studio, "TAIL_PAGE_SIZE", 2)
+    config = classification_label_config(fields=["text"], labels=["ham", "spam"])
+    project = ls_client.project_create(title="adapter pages", label_config=config)
+    try:
+        annotation = {"result": classification_result("spam", to_name="text")}
+        tasks = [
+            {"data": {"text": f"t{i}", "assay_external_id": f"e{i}"}, "annotations": [annotation]}
+            for i in range(11)
+        ]
+        ids = ls_client.tasks_import(project.id, tasks)
+        ls_client.tasks_import(project.id, [{"text": "not annotated"}])
+        pages = list(ls_client.annotated_task_pages(project.id))
+        assert [len(page) for page in pages] == [4, 4, 2, 1]
+        read = [task for page in pages for task in page]
+        assert [task.id for task in read] == sorted(ids)
+        assert all(len(task.annotations) == 1 for task in read)
+        assert [t.id for t in ls_client.annotated_tasks(project.id)] == sorted(ids)
+    finally:
+        ls_client.project_delete(project.id)
+
+
 def test_a_model_version_label_studio_has_not_registered_yet_is_retried(monkeypatch):
     """A busy Label Studio may refuse a model version whose predictions it has just
     stored; selecting it is retried instead of failing the push."""

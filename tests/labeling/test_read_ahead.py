@@ -7,19 +7,21 @@ import pytest
 from labeling.core.read_ahead import read_ahead
 
 
-def test_batches_arrive_in_order_and_whole():
-    assert list(read_ahead(range(7), batch_size=3)) == [[0, 1, 2], [3, 4, 5], [6]]
+def test_pages_arrive_in_order_and_whole():
+    pages = [[0, 1, 2], [3, 4, 5], [6]]
+    assert list(read_ahead(iter(pages))) == pages
 
 
 def test_a_reader_error_reaches_the_consumer_after_the_good_batches():
     def items():
-        yield from range(4)
+        yield [0, 1]
+        yield [2, 3]
         raise ConnectionError("Label Studio went away")
 
     got = []
     with pytest.raises(ConnectionError, match="went away"):
-        for batch in read_ahead(items(), batch_size=2):
-            got.append(batch)
+        for page in read_ahead(items()):
+            got.append(page)
     assert got == [[0, 1], [2, 3]]
 
 
@@ -31,11 +33,11 @@ def test_the_reader_runs_ahead_of_a_slow_consumer():
         yield 2
         second_read.set()
 
-    batches = read_ahead(items(), batch_size=1)
-    assert next(batches) == [1]
-    # The consumer holds the first batch; the reader still fetches the next one.
+    pages = read_ahead(items())
+    assert next(pages) == 1
+    # The consumer holds the first page; the reader still fetches the next one.
     assert second_read.wait(timeout=5)
-    assert list(batches) == [[2]]
+    assert list(pages) == [2]
 
 
 def test_a_consumer_that_stops_early_stops_the_reader():
@@ -46,7 +48,7 @@ def test_a_consumer_that_stops_early_stops_the_reader():
             consumed.append(i)
             yield i
 
-    for batch in read_ahead(items(), batch_size=1, depth=1):
-        assert batch == [0]
+    for page in read_ahead(items(), depth=1):
+        assert page == 0
         break
     assert len(consumed) < 10
