@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from curation.exceptions import AssayError
 from curation.models import Example, Label, LabelOrigin, Project
+from curation.services.rows import RowInserter
 from curation.services.runs import Progress, run_enqueue
 from labeling.core.label_config import EXTERNAL_ID_KEY, prediction_result
 from labeling.integrations.label_studio import LabelStudioClient, label_studio_client
@@ -87,9 +88,9 @@ def _links_reconcile(
     return to_push
 
 
-def _task_data(example: Example, fields: list[str]) -> dict:
-    data = {name: example.fields.get(name, "") for name in fields}
-    data[EXTERNAL_ID_KEY] = example.external_id
+def _task_data(values: dict, external_id: str, fields: list[str]) -> dict:
+    data = {name: values.get(name, "") for name in fields}
+    data[EXTERNAL_ID_KEY] = external_id
     return data
 
 
@@ -118,44 +119,50 @@ def _pre_annotations(project: Project, example_ids: list[int]) -> dict[int, list
 
 @dataclass
 class _Batch:
-    """One batch of tasks to import, and the examples they are for."""
+    """One batch of tasks to import, and the examples (primary keys) they are for."""
 
-    examples: list[Example]
+    example_ids: list[int]
     tasks: list[dict]
 
 
 def _batch_prepare(link: LabelStudioLink, example_ids: list[int]) -> _Batch:
-    examples = list(
+    rows = (
         Example.objects.filter(pk__in=example_ids)
-        .only("id", "external_id", "fields")
         .order_by("pk")
+        .values_list("pk", "external_id", "fields")
     )
     fields = link.project.content_fields
     predictions = _pre_annotations(link.project, example_ids)
-    tasks = [
-        {"data": _task_data(example, fields), "predictions": predictions.get(example.pk, [])}
-        for example in examples
-    ]
-    return _Batch(examples, tasks)
+    pks, tasks = [], []
+    for pk, external_id, values in rows:
+        pks.append(pk)
+        tasks.append(
+            {
+                "data": _task_data(values, external_id, fields),
+                "predictions": predictions.get(pk, []),
+            }
+        )
+    return _Batch(pks, tasks)
 
 
 def _batch_link(
     link: LabelStudioLink, batch: _Batch, task_ids: list[int], report: PushReport
 ) -> int:
-    with transaction.atomic():
-        TaskLink.objects.bulk_create(
-            [
-                TaskLink(
-                    link=link,
-                    example=example,
-                    ls_task_id=task_id,
-                    prediction_versions=[p["model_version"] for p in task["predictions"]],
-                )
-                for example, task, task_id in zip(
-                    batch.examples, batch.tasks, task_ids, strict=True
-                )
-            ]
-        )
+    """Record the links of a batch LS has imported; plain rows (`RowInserter`), as it runs
+    while LS imports the next batch and competes with it for the CPU."""
+    now = timezone.now()
+    rows = [
+        {
+            "link": link.pk,
+            "example": example_id,
+            "ls_task_id": task_id,
+            "prediction_versions": [p["model_version"] for p in task["predictions"]],
+            "created_at": now,
+        }
+        for example_id, task, task_id in zip(batch.example_ids, batch.tasks, task_ids, strict=True)
+    ]
+    with transaction.atomic():  # the batch's links all or none
+        RowInserter(TaskLink).insert(rows)
     _note_versions(report, [p for task in batch.tasks for p in task["predictions"]])
     return len(task_ids)
 
