@@ -11,8 +11,10 @@ Against the real server (started, and stopped afterwards, when none answers), in
     same payloads in the same batches) into a second, empty LS project;
 (b) pull: a full `label_studio_pull` of N annotations (made in LS beforehand by importing
     annotated tasks, not timed) into N labels with consensus rows, against the anchor:
-    the raw SDK `tasks.list` pages with the same fields and filter. Push and full pull
-    are medians of --rounds alternating rounds (the machine's load moves single runs);
+    the raw SDK `tasks.list` pages of 1,000 with the same fields and filter (Assay reads
+    the last 1,000 in pages of 250: more requests, which the anchor is spared). Push and
+    full pull are medians of --rounds rounds, Assay first in one round and the anchor in
+    the next (the machine's load moves single runs);
 (c) re-pull: an incremental pull when nothing changed, against the same cheap listing
     (id and updated_at of the tasks changed since the watermark less its slack);
 (d) re-pull after a burst (1% of the tasks get a second annotation, not timed): an
@@ -109,15 +111,14 @@ def raw_list(sdk, project_id: int, *, query: str | None, fields: str, include: s
         page += 1
 
 
-def _push_round(client, n: int, rng: random.Random, name: str) -> tuple[float, float]:
+def _push_round(
+    client, n: int, rng: random.Random, name: str, *, anchor_first: bool
+) -> tuple[float, float]:
     from labeling.services.links import label_studio_project_link
     from labeling.services.push import label_studio_push
 
     project = make_project(name, n, rng)
     link = label_studio_project_link(project=project, client=client)
-    assay_s, report = timed(lambda: label_studio_push(project=project, client=client))
-    assert report.tasks_created == n, report
-
     anchor = client.project_create(title="bench push anchor", label_config=link.label_config)
     payloads = [
         {"data": {"text": e.fields["text"], "assay_external_id": e.external_id}, "predictions": []}
@@ -131,15 +132,28 @@ def _push_round(client, n: int, rng: random.Random, name: str) -> tuple[float, f
                 id=anchor.id, request=payloads[start : start + BATCH], return_task_ids=True
             )
 
-    anchor_s, _ = timed(raw_push)
+    def assay_push():
+        report = label_studio_push(project=project, client=client)
+        assert report.tasks_created == n, report
+
+    if anchor_first:
+        anchor_s, _ = timed(raw_push)
+        assay_s, _ = timed(assay_push)
+    else:
+        assay_s, _ = timed(assay_push)
+        anchor_s, _ = timed(raw_push)
     client.project_delete(anchor.id)
     client.project_delete(link.ls_project_id)
     return assay_s, anchor_s
 
 
 def bench_push(client, n: int, rng: random.Random, rounds: int) -> dict:
-    """Medians of ``rounds`` alternating measurements (a fresh project each round)."""
-    times = [_push_round(client, n, rng, f"bench push {n} #{i}") for i in range(rounds)]
+    """Medians of ``rounds`` measurements (a fresh project each round), who goes first
+    alternating from round to round."""
+    times = [
+        _push_round(client, n, rng, f"bench push {n} #{i}", anchor_first=i % 2 == 1)
+        for i in range(rounds)
+    ]
     return {
         "stage": f"push {n:,} tasks",
         "assay_s": statistics.median(a for a, _ in times),
@@ -206,15 +220,24 @@ def bench_pull(client, n: int, rng: random.Random, rounds: int) -> list[dict]:
     )
     query = json.dumps({"filters": ANNOTATED_FILTER})
     full_times, anchor_times = [], []
-    for _ in range(rounds):  # alternating; every round pulls into an empty project
+
+    def assay_pull():
+        report = label_studio_pull(project=project, full=True, client=client)
+        assert report.labels_created == n, report
+
+    def anchor_pull():
+        listed = raw_list(client._sdk, ls_project_id, query=query, fields="all", include=None)
+        assert listed == n
+
+    for round_ in range(rounds):  # every round pulls into an empty project
         Label.objects.filter(example__project=project).delete()
         Consensus.objects.filter(example__project=project).delete()
-        full_s, report = timed(lambda: label_studio_pull(project=project, full=True, client=client))
-        assert report.labels_created == n, report
-        anchor_full_s, listed = timed(
-            lambda: raw_list(client._sdk, ls_project_id, query=query, fields="all", include=None)
-        )
-        assert listed == n
+        if round_ % 2:  # who goes first alternates
+            anchor_full_s, _ = timed(anchor_pull)
+            full_s, _ = timed(assay_pull)
+        else:
+            full_s, _ = timed(assay_pull)
+            anchor_full_s, _ = timed(anchor_pull)
         full_times.append(full_s)
         anchor_times.append(anchor_full_s)
     link.refresh_from_db()
