@@ -6,7 +6,8 @@ LS user's e-mail, ``external_ref`` the LS annotation id, the annotator's lead ti
 updates labels instead of adding them. A pull applies what it reads in one transaction:
 Label Studio going down midway changes nothing in Assay. Labels, resolutions, audit
 events and consensus rows are written in bulk (`label_changes_apply`), page by page while
-the next page is read (`read_ahead`), so the pull costs little more than LS's own reads.
+the next page is read (`read_ahead`; the last pages are short, so little is left to write
+after LS's last read), so the pull costs little more than LS's own reads.
 
 Two modes. A **full** pull reads every annotated task and mirrors everything: changed
 annotations update their label; cancelled (skipped), emptied or deleted ones, and those of
@@ -45,8 +46,6 @@ from labeling.services.links import label_studio_link_get
 WATERMARK_SLACK = timedelta(seconds=30)
 # A run that saw a webhook arrive while it was reading pulls again, at most this often.
 MAX_PASSES = 3
-# Tasks per page applied while the next is read (LS serves pages of this size).
-READ_BATCH = 1000
 
 
 @dataclass
@@ -76,9 +75,13 @@ class _Wanted:
     lead_time_seconds: float | None
     meta: dict
 
+    def fields(self) -> dict:
+        """The label's fields (a shallow copy: `asdict` deep-copies, a cost per annotation
+        a large pull notices)."""
+        return dict(vars(self))
+
     def changes_from(self, label: Label) -> dict:
-        wanted = asdict(self)
-        return {name: v for name, v in wanted.items() if getattr(label, name) != v}
+        return {name: v for name, v in self.fields().items() if getattr(label, name) != v}
 
 
 def _example_ids_by_task(link: LabelStudioLink) -> tuple[dict[int, int], dict[str, int]]:
@@ -148,7 +151,7 @@ def _annotation_change(
             example=example,
             origin=LabelOrigin.ANNOTATOR,
             external_ref=str(annotation.id),
-            **asdict(wanted),
+            **wanted.fields(),
         )
         return LabelChange(LabelAction.ADD, label)
     changes = wanted.changes_from(existing)
@@ -199,10 +202,9 @@ def _pull_full(
     with transaction.atomic():
         example_ids = _example_ids_by_task(link)
         pulled = _pulled_labels(link, None)
-        tasks = client.annotated_tasks(link.ls_project_id)
-        for batch in read_ahead(tasks, batch_size=READ_BATCH):
-            _apply_batch(link, _match_tasks(batch, report, example_ids), pulled, report)
-            read += [LsTask(task.id, {}, task.updated_at) for task in batch]
+        for page in read_ahead(client.annotated_task_pages(link.ls_project_id)):
+            _apply_batch(link, _match_tasks(page, report, example_ids), pulled, report)
+            read += [LsTask(task.id, {}, task.updated_at) for task in page]
             _report(progress, 5, f"Read and applied {len(read):,} annotated tasks")
         _remove_unmatched(link, pulled, report)
     report.tasks_read = len(read)
