@@ -1,6 +1,6 @@
 """The Label Studio adapter: the only module that imports ``label_studio_sdk``.
 
-It speaks in Assay's dataclasses (`LsProject`, `LsTask`, `LsAnnotation`) and turns every
+It speaks in Assay's records (`label_studio_records`: `LsProject`, `LsTask`, ...) and turns every
 failure into a `LabelStudioError` whose message a user can act on. The SDK is imported
 when a client is made, so nothing the web process loads at start-up pays for it.
 
@@ -11,15 +11,19 @@ Tokens: a legacy token (40 hex, ``Authorization: Token …``) and a personal acc
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from labeling.core.label_config import EXTERNAL_ID_KEY
 from labeling.core.task_filters import ANNOTATED_FILTER, updated_after_filter
 from labeling.exceptions import LabelStudioError, LabelStudioUnavailable
+from labeling.integrations.label_studio_records import (
+    LsAnnotation,
+    LsPrediction,
+    LsProject,
+    LsTask,
+)
 
 # LS answers 404 "Invalid page" past the last page; the SDK's pager walks into it, so
 # pages are requested one by one up to the reported total instead.
@@ -31,51 +35,9 @@ LIST_PAGE_SIZE = 1000
 TAIL_PAGE_SIZE = 250
 
 
-@dataclass(frozen=True)
-class LsProject:
-    id: int
-    title: str
-    url: str
-    label_config: str = ""
-    model_version: str = ""
-    maximum_annotations: int = 1
-
-
-@dataclass(frozen=True)
-class LsPrediction:
-    id: int
-    task_id: int
-    model_version: str
-    score: float | None
-    result: list[dict] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class LsTask:
-    """A task; ``annotations`` is filled only by `annotated_tasks`."""
-
-    id: int
-    data: dict[str, Any]
-    updated_at: datetime | None = None
-    annotations: tuple["LsAnnotation", ...] = ()
-
-    @property
-    def external_id(self) -> str | None:
-        value = self.data.get(EXTERNAL_ID_KEY)
-        return None if value is None else str(value)
-
-
-@dataclass(frozen=True)
-class LsAnnotation:
-    id: int
-    task_id: int
-    user_id: int | None
-    user_email: str
-    task_external_id: str | None = None
-    result: list[dict] = field(default_factory=list)
-    lead_time: float | None = None
-    was_cancelled: bool = False
-    updated_at: datetime | None = None
+def _flatten(pages: Iterable[list]) -> Iterator:
+    for page in pages:
+        yield from page
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -281,8 +243,7 @@ class LabelStudioClient:
                 size = tail_page_size
 
     def _task_items(self, project_id: int, **listing) -> Iterator:
-        for page in self._task_pages(project_id, **listing):
-            yield from page
+        return _flatten(self._task_pages(project_id, **listing))
 
     def tasks_iter(self, project_id: int) -> Iterator[LsTask]:
         # Only id and data: the full task rows take LS about 2.5 times longer to build.
@@ -313,16 +274,13 @@ class LabelStudioClient:
         if task_ids is not None:
             for start in range(0, len(task_ids), LIST_PAGE_SIZE):
                 chunk = task_ids[start : start + LIST_PAGE_SIZE]
-                for page in self._annotated_pages(
-                    project_id, {"selectedItems": {"all": False, "included": chunk}}
-                ):
-                    yield from page
+                query = {"selectedItems": {"all": False, "included": chunk}}
+                yield from _flatten(self._annotated_pages(project_id, query))
             return
         filters = ANNOTATED_FILTER
         if updated_after is not None:
             filters = {"conjunction": "and", "items": [updated_after_filter(updated_after)]}
-        for page in self._annotated_pages(project_id, {"filters": filters}):
-            yield from page
+        yield from _flatten(self._annotated_pages(project_id, {"filters": filters}))
 
     def annotated_task_pages(self, project_id: int) -> Iterator[list[LsTask]]:
         """Every task with an annotation, as `annotated_tasks` gives them, a page at a time;

@@ -31,12 +31,8 @@ from curation.services.label_changes import LabelAction, LabelChange, label_chan
 from curation.services.runs import Progress, run_enqueue
 from labeling.core.label_config import annotation_value
 from labeling.core.read_ahead import read_ahead
-from labeling.integrations.label_studio import (
-    LabelStudioClient,
-    LsAnnotation,
-    LsTask,
-    label_studio_client,
-)
+from labeling.integrations.label_studio import LabelStudioClient, label_studio_client
+from labeling.integrations.label_studio_records import LsAnnotation, LsTask
 from labeling.models import LabelStudioLink, TaskLink
 from labeling.services.consensus import consensus_refresh
 from labeling.services.links import label_studio_link_get

@@ -18,7 +18,8 @@ from django.utils import timezone
 from curation.exceptions import AssayError
 from curation.services.audit import audit_record
 from labeling.exceptions import LabelStudioError
-from labeling.integrations.label_studio import LabelStudioClient, LsTask, label_studio_client
+from labeling.integrations.label_studio import LabelStudioClient, label_studio_client
+from labeling.integrations.label_studio_records import LsTask
 from training.core import preference as core
 from training.models import PreferenceItem, PreferenceStudy, PreferenceVote, TrainingRun
 
