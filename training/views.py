@@ -18,15 +18,18 @@ from training.models import TrainingRun
 HIDDEN_FIELDS = ("task_type", "labels")  # taken from the project, not the form
 
 
-def _launch_fields(values: dict | None = None) -> list[dict]:
+def _launch_fields(version: DatasetVersion, values: dict | None = None) -> list[dict]:
+    from training.services.launch import launch_values
+
     values = values or {}
+    offered = launch_values(version=version)
     rows = []
     for row in config_fields():
         if row["name"] in HIDDEN_FIELDS:
             continue
-        default = row["default"]
+        default = offered[row["name"]]
         shown = ",".join(default) if isinstance(default, list) else default
-        rows.append({**row, "value": values.get(row["name"], shown)})
+        rows.append({**row, "default": default, "value": values.get(row["name"], shown)})
     return rows
 
 
@@ -64,7 +67,7 @@ def training_launch(request, project_id: int, number: int):
     context = {
         "project": project,
         "version": version,
-        "fields": _launch_fields(values),
+        "fields": _launch_fields(version, values),
         "estimate": estimate,
         "estimated_with_values": estimate_only,
         "error": error,

@@ -65,6 +65,12 @@ class TimeBudget:
         5% of the budget, at most 30 s."""
         return min(0.05 * self.seconds, 30.0)
 
+    @property
+    def training_seconds(self) -> float:
+        """The part of the budget left for optimizer steps: less the reserve and the
+        closing evaluation (as long as the last one took)."""
+        return max(1e-9, self.seconds - self.reserve - self.evaluation_seconds)
+
     def must_stop(self) -> bool:
         """True when one more step and the closing evaluation would not fit."""
         ahead = self.step_seconds + self.evaluation_seconds + self.reserve

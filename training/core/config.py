@@ -14,6 +14,8 @@ CLASSIFICATION = "classification"
 GENERATION = "generation"
 METHODS = ("lora", "full", "qlora")
 PRECISIONS = ("float32", "bfloat16")
+LR_SCHEDULES = ("linear", "cosine", "constant")
+BATCHINGS = ("random", "by_length")
 CLASSIFICATION_METRICS = ("accuracy", "macro_f1", "auc_roc", "loss")
 GENERATION_METRICS = ("rouge_l", "bleu", "loss")
 
@@ -56,7 +58,23 @@ class TrainingConfig:
         "(query,value for BERT-like, q_proj,v_proj for Llama-like).",
         [],
     )
-    learning_rate: float = _help("Peak learning rate (linear decay, short warm-up).", 2e-4)
+    learning_rate: float = _help("Peak learning rate (reached after the warm-up).", 2e-4)
+    lr_schedule: str = _help(
+        "How the learning rate decays after the warm-up: linear or cosine (to 0 at the end "
+        "of the run) or constant. With a time budget that ends the run first, the decay "
+        "follows the budget's clock, so it still reaches 0 when the budget runs out.",
+        "linear",
+    )
+    warmup_ratio: float = _help(
+        "Share of the run (steps, or the time budget) spent warming the learning rate up "
+        "from 0, in [0, 0.5).",
+        0.0,
+    )
+    batching: str = _help(
+        "random: shuffled batches; by_length: shuffled groups of similar length, so less "
+        "padding is computed (faster steps on the same examples).",
+        "random",
+    )
     epochs: float = _help("Passes over the training split (ignored when max_steps > 0).", 1.0)
     max_steps: int = _help("Stop after this many optimizer steps; 0 = use epochs.", 0)
     max_minutes: float = _help(
@@ -140,6 +158,27 @@ class TrainingConfig:
         return asdict(self)
 
 
+# What the launch page, the API and the CLI start from for the bundled generation model
+# (SmolLM2-135M) unless the user says otherwise: the settings that won the E2E NLG
+# ablation on this 2-core CPU (benchmarks/e2e_nlg.py, README "E2E NLG").
+SMALL_GENERATION_DEFAULTS: dict[str, Any] = {
+    "method": "full",
+    "learning_rate": 1e-4,
+    "lr_schedule": "cosine",
+    "warmup_ratio": 0.05,
+    "eval_steps": 100,
+    "eval_max_examples": 48,
+    "test_max_examples": 200,
+}
+
+
+def task_defaults(task_type: str, base_model: str = "") -> dict[str, Any]:
+    """Defaults that differ by task and model, beneath whatever the user gives."""
+    if task_type == GENERATION and not base_model:
+        return dict(SMALL_GENERATION_DEFAULTS)
+    return {}
+
+
 def config_fields() -> list[dict[str, Any]]:
     """Each field's name, default and help text, in declaration order (for the launch page)."""
     defaults = TrainingConfig()
@@ -194,6 +233,14 @@ def config_validate(config: TrainingConfig) -> None:
     for name in positive:
         if getattr(config, name) <= 0:
             raise TrainingConfigError(f"'{name}' must be positive, got {getattr(config, name)}.")
+    for name, allowed_values in (("lr_schedule", LR_SCHEDULES), ("batching", BATCHINGS)):
+        if getattr(config, name) not in allowed_values:
+            raise TrainingConfigError(
+                f"'{name}' must be one of {', '.join(allowed_values)}, "
+                f"got '{getattr(config, name)}'."
+            )
+    if not 0 <= config.warmup_ratio < 0.5:
+        raise TrainingConfigError(f"'warmup_ratio' must be in [0, 0.5), got {config.warmup_ratio}.")
     if not 0 < config.learning_rate < 1:
         raise TrainingConfigError(f"'learning_rate' must be in (0, 1), got {config.learning_rate}.")
     if config.max_minutes < 0:

@@ -76,7 +76,10 @@ def history_from_logs(log_history: list[dict]) -> dict[str, list[dict]]:
     for entry in log_history:
         step = entry.get("step", 0)
         if "loss" in entry:
-            history["train"].append({"step": step, "loss": float(entry["loss"])})
+            point = {"step": step, "loss": float(entry["loss"])}
+            if "learning_rate" in entry:
+                point["learning_rate"] = float(entry["learning_rate"])
+            history["train"].append(point)
         evaluation_record = {k[5:]: v for k, v in entry.items() if k.startswith("eval_")}
         if evaluation_record:
             history["validation"].append({"step": step, **_numbers(evaluation_record)})

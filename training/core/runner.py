@@ -147,7 +147,7 @@ def _arguments(config: TrainingConfig, output_dir: Path, strategy: str):
         learning_rate=config.learning_rate,
         num_train_epochs=config.epochs,
         max_steps=config.max_steps if config.max_steps > 0 else -1,
-        warmup_steps=0,
+        train_sampling_strategy="group_by_length" if config.batching == "by_length" else "random",
         eval_strategy="steps",
         eval_steps=config.eval_steps,
         save_strategy="steps",
@@ -170,13 +170,19 @@ def _arguments(config: TrainingConfig, output_dir: Path, strategy: str):
     )
 
 
-def _trainer(config, model, tokenizer, prepared: Prepared, output_dir: Path, callbacks, strategy):
-    from transformers import EarlyStoppingCallback, Trainer
+def _trainer(
+    config, model, tokenizer, prepared: Prepared, output_dir: Path, callbacks, strategy, budget
+):
+    from transformers import EarlyStoppingCallback
+
+    from training.core.trainer import AssayTrainer
 
     holder: dict = {}
     if config.early_stopping_patience > 0:
         callbacks = [*callbacks, EarlyStoppingCallback(config.early_stopping_patience)]
-    trainer = Trainer(
+    trainer = AssayTrainer(
+        config=config,
+        budget=budget,
         model=model,
         args=_arguments(config, output_dir, strategy),
         train_dataset=prepared.train,
@@ -261,7 +267,7 @@ def _train(config, data_dir, output_dir, base_path, reporter, on_record, tracker
     budget = TimeBudget(config.max_minutes * 60) if config.max_minutes > 0 else None
     if budget is not None:
         callbacks.append(budget_callback(budget))
-    trainer = _trainer(config, model, tokenizer, prepared, output_dir, callbacks, strategy)
+    trainer = _trainer(config, model, tokenizer, prepared, output_dir, callbacks, strategy, budget)
     resume_from = last_checkpoint(output_dir)
     if resume_from:
         reporter.log(f"Resuming from {resume_from}")

@@ -12,7 +12,13 @@ from curation.exceptions import AssayError
 from curation.models import DatasetVersion, Run, RunStatus, Split
 from curation.services.audit import audit_record
 from curation.services.runs import run_enqueue
-from training.core.config import TrainingConfig, TrainingConfigError, config_from_dict
+from training.core.config import (
+    TrainingConfig,
+    TrainingConfigError,
+    config_fields,
+    config_from_dict,
+    task_defaults,
+)
 from training.core.estimate import Estimate, ModelShape, estimate_run, planned_steps
 from training.models import TrainingRun
 
@@ -50,10 +56,21 @@ def code_version() -> str:
     return completed.stdout.strip()
 
 
+def launch_values(*, version: DatasetVersion, base_model: str = "") -> dict[str, Any]:
+    """What the launch page offers for ``version``: every option's default, with the
+    task's own defaults (`task_defaults`) over the general ones."""
+    values = {row["name"]: row["default"] for row in config_fields()}
+    values.update(task_defaults(version.project.task_type, base_model))
+    return values
+
+
 def training_config_for(*, version: DatasetVersion, values: dict[str, Any]) -> TrainingConfig:
-    """The run's config: the user's values plus the project's task type and label set."""
+    """The run's config: the user's values over the task's defaults, plus the project's
+    task type and label set."""
     project = version.project
-    values = {**values, "task_type": project.task_type}
+    base_model = str(values.get("base_model") or "")
+    values = {**task_defaults(project.task_type, base_model), **values}
+    values["task_type"] = project.task_type
     if project.is_classification:
         values["labels"] = version.manifest.get("labels") or project.label_set
     try:

@@ -1,0 +1,328 @@
+"""E2E NLG through the one-click path: a project, an approved version, the launch page's
+defaults for generation, a time budget; then the trained model on the official test MRs.
+
+Each *arm* is one training run launched the way the launch page launches it
+(`training_run_start` with the page's values for the version), differing from the page's
+defaults only by the arm's overrides; the first arm is the reference the others are
+compared with. Every arm's model is scored on the same test MRs with each decoding asked
+for: multi-reference BLEU (sacrebleu) and ROUGE-L (rouge-score, best reference), with 95%
+bootstrap intervals over MRs, and each arm's difference from the reference with a paired
+bootstrap interval. Anchors: TGen (68.5 ROUGE-L / 65.93 BLEU) and GPT-2 M + LoRA
+(71.8 / 70.4). The metric implementations are sacrebleu / rouge-score rather than the
+challenge's e2e-metrics script, so compare the numbers as close, not identical.
+
+    .venv/bin/python benchmarks/e2e_nlg.py [--max-minutes 40] [--arms default]
+        [--decodings greedy beam4] [--test-mrs 0] [--output PATH]
+
+Arms (``--arms``, first = reference): see ARMS. Decodings: see DECODINGS.
+"""
+
+import argparse
+import csv
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or imported
+from pipeline import REPO_ROOT, machine_info, results_write, setup_django  # noqa: E402
+
+DATA = REPO_ROOT.parent / "shared" / "data" / "e2e_nlg"
+SYSTEM = "Write one fluent restaurant description that states every attribute given."
+ANCHORS = {
+    "TGen": {"bleu": 65.93, "rouge_l": 68.50},
+    "GPT-2 M + LoRA": {"bleu": 70.4, "rouge_l": 71.8},
+}
+# Launch values each arm changes; {} is the launch page's defaults for the version.
+ARMS: dict[str, dict] = {
+    "default": {},
+    # The defaults before issue 14's ablation (LoRA on q,v at 1e-3, no warm-up, linear
+    # decay by steps, shuffled batches, the loss projected on every position).
+    "before": {
+        "method": "lora",
+        "learning_rate": 1e-3,
+        "lr_schedule": "linear",
+        "warmup_ratio": 0.0,
+        "batching": "random",
+    },
+    "lora_qv": {"method": "lora", "learning_rate": 1e-3, "lora_targets": []},
+    "lora_all_linear": {
+        "method": "lora",
+        "learning_rate": 1e-3,
+        "lora_targets": "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
+    },
+    "full": {"method": "full", "learning_rate": 1e-4},
+    "by_length": {"batching": "by_length"},
+    "constant_lr": {"lr_schedule": "constant", "warmup_ratio": 0.0},
+}
+DECODINGS = {
+    "greedy": {"num_beams": 1},
+    "beam4": {"num_beams": 4, "length_penalty": 1.0},
+    "beam4_lp0.8": {"num_beams": 4, "length_penalty": 0.8},
+    "beam8": {"num_beams": 8, "length_penalty": 1.0},
+}
+
+
+def read_csv(name: str) -> list[dict]:
+    with (DATA / name).open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_groups(limit: int, seed: int = 0) -> tuple[list[str], list[list[str]]]:
+    """The test MRs (all 630, or a seeded subset) and their references."""
+    references: dict[str, list[str]] = {}
+    for row in read_csv("testset_w_refs.csv"):
+        references.setdefault(row["mr"], []).append(row["ref"])
+    prompts = sorted(references)
+    if limit:
+        prompts = sorted(random.Random(seed).sample(prompts, min(limit, len(prompts))))
+    return prompts, [references[p] for p in prompts]
+
+
+def approved_version(train_rows: int, folder: Path):
+    """The E2E training set imported into a generation project, versioned and approved
+    by a data lead, as a user would through the pages."""
+    from django.contrib.auth import get_user_model
+
+    from curation.services.imports import ImportOptions, examples_import
+    from curation.services.projects import project_create, project_member_set
+    from curation.services.versions import (
+        dataset_version_approve,
+        dataset_version_build,
+        dataset_version_submit,
+    )
+
+    rows = read_csv("trainset.csv")
+    if train_rows:
+        rows = random.Random(0).sample(rows, train_rows)
+    path = folder / "e2e_train.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(["system", "prompt", "response"])
+        out.writerows([SYSTEM, row["mr"], row["ref"]] for row in rows)
+    users = get_user_model().objects
+    lead = users.create_user("lead", password="x")
+    engineer = users.create_user("engineer", password="x")
+    project = project_create(
+        name="E2E NLG",
+        task_type="generation",
+        field_schema=["system", "prompt", "response"],
+        created_by=engineer,
+    )
+    project_member_set(project=project, user=lead, role="data_lead")
+    mapping = {"system": "system", "prompt": "prompt", "response": "response"}
+    examples_import(
+        project=project, path=path, options=ImportOptions(format="csv", mapping=mapping)
+    )
+    version = dataset_version_submit(version=dataset_version_build(project=project, seed=0))
+    version = dataset_version_approve(version=version, user=lead, comment="E2E benchmark")
+    return version, engineer
+
+
+def launch_arm(version, engineer, overrides: dict, max_minutes: float, run_test: int):
+    """Launch one run as the launch page does: its values for the version, the arm's
+    overrides and the budget. Returns the run and the values it was launched with."""
+    from training.services.launch import launch_values, training_run_start
+
+    values = {**launch_values(version=version), **overrides, "max_minutes": max_minutes}
+    if run_test:
+        values["test_max_examples"] = run_test
+    return training_run_start(version=version, values=values, created_by=engineer), values
+
+
+def arm_result(training_run, values: dict) -> dict:
+    """A finished run's figures (the immediate task backend ran it on commit)."""
+    training_run.refresh_from_db()
+    run = training_run.run
+    run.refresh_from_db()
+    if run.status != "succeeded":
+        raise SystemExit(f"Training run {training_run.pk} {run.status}: {run.error}")
+    result = json.loads((Path(training_run.output_dir) / "result.json").read_text())
+    return {
+        "values": {k: values[k] for k in sorted(values)},
+        "steps": result["global_step"],
+        "train_minutes": result["train_seconds"] / 60,
+        "stopped_at_budget": result["stopped_at_budget"],
+        "model": result["artifact"],
+        "base_model": result["base_model"],
+        "config": training_run.config,
+    }
+
+
+def train_arm(version, engineer, overrides: dict, max_minutes: float, run_test: int) -> dict:
+    started = time.monotonic()
+    training_run, values = launch_arm(version, engineer, overrides, max_minutes, run_test)
+    trained = arm_result(training_run, values)
+    return {**trained, "run_minutes": (time.monotonic() - started) / 60}
+
+
+def load_model(trained: dict):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    from training.core.models import load_tokenizer
+
+    folder = Path(trained["model"])
+    if (folder / "adapter_config.json").exists():
+        base = AutoModelForCausalLM.from_pretrained(trained["base_model"])
+        model = PeftModel.from_pretrained(base, str(folder)).merge_and_unload()
+    else:
+        model = AutoModelForCausalLM.from_pretrained(str(folder))
+    return model.eval(), load_tokenizer(str(folder), padding_side="left")
+
+
+def generate(trained: dict, prompts: list[str], decoding: dict) -> list[str]:
+    import torch
+
+    from training.core.config import config_from_dict
+    from training.core.evaluation import generate as generate_batch
+
+    model, tokenizer = load_model(trained)
+    config = config_from_dict({**trained["config"], **decoding})
+    records = [{"system": SYSTEM, "prompt": prompt} for prompt in prompts]
+    with torch.no_grad():
+        return generate_batch(model, tokenizer, records, config=config)
+
+
+def scores(outputs: list[str], references: list[list[str]], rng_seed: int = 0) -> dict:
+    """BLEU and ROUGE-L with 95% bootstrap intervals over MRs."""
+    from training.core import metrics
+
+    rouge = metrics.rouge_l_scores(outputs, references)
+    draws = bootstrap_indices(len(outputs), rng_seed)
+    bleu_draws = [metrics.corpus_bleu(*_take(outputs, references, d)) for d in draws]
+    return {
+        "bleu": metrics.corpus_bleu(outputs, references),
+        "bleu_ci": np.percentile(bleu_draws, [2.5, 97.5]).tolist(),
+        "rouge_l": float(rouge.mean()),
+        "rouge_l_ci": np.percentile([rouge[d].mean() for d in draws], [2.5, 97.5]).tolist(),
+    }
+
+
+def difference(outputs, reference_outputs, references, rng_seed: int = 0) -> dict:
+    """This arm minus the reference arm, paired over the same MR resamples."""
+    from training.core import metrics
+
+    rouge = metrics.rouge_l_scores(outputs, references)
+    rouge_ref = metrics.rouge_l_scores(reference_outputs, references)
+    draws = bootstrap_indices(len(outputs), rng_seed)
+    bleu = [
+        metrics.corpus_bleu(*_take(outputs, references, d))
+        - metrics.corpus_bleu(*_take(reference_outputs, references, d))
+        for d in draws
+    ]
+    rouge_diff = [rouge[d].mean() - rouge_ref[d].mean() for d in draws]
+    return {
+        "bleu": metrics.corpus_bleu(outputs, references)
+        - metrics.corpus_bleu(reference_outputs, references),
+        "bleu_ci": np.percentile(bleu, [2.5, 97.5]).tolist(),
+        "rouge_l": float(rouge.mean() - rouge_ref.mean()),
+        "rouge_l_ci": np.percentile(rouge_diff, [2.5, 97.5]).tolist(),
+    }
+
+
+def bootstrap_indices(n: int, seed: int, samples: int = 200) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, n, n) for _ in range(samples)]
+
+
+def _take(outputs, references, indices):
+    return [outputs[i] for i in indices], [references[i] for i in indices]
+
+
+def print_table(report: dict) -> None:
+    print("\n| arm | decoding | steps | BLEU [95% CI] | ROUGE-L [95% CI] | Δ BLEU | Δ ROUGE-L |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for row in report["rows"]:
+        s, d = row["scores"], row.get("difference")
+        delta = (
+            (
+                f"{d['bleu']:+.2f} [{d['bleu_ci'][0]:+.2f}, {d['bleu_ci'][1]:+.2f}]",
+                f"{d['rouge_l']:+.2f} [{d['rouge_l_ci'][0]:+.2f}, {d['rouge_l_ci'][1]:+.2f}]",
+            )
+            if d
+            else ("reference", "reference")
+        )
+        print(
+            f"| {row['arm']} | {row['decoding']} | {row['steps']} | "
+            f"{s['bleu']:.2f} [{s['bleu_ci'][0]:.1f}, {s['bleu_ci'][1]:.1f}] | "
+            f"{s['rouge_l']:.2f} [{s['rouge_l_ci'][0]:.1f}, {s['rouge_l_ci'][1]:.1f}] | "
+            f"{delta[0]} | {delta[1]} |"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-minutes", type=float, default=40.0, help="training budget")
+    parser.add_argument("--arms", nargs="+", default=["default"], choices=sorted(ARMS))
+    parser.add_argument("--decodings", nargs="+", default=["greedy"], choices=sorted(DECODINGS))
+    parser.add_argument("--test-mrs", type=int, default=0, help="0 = all 630")
+    parser.add_argument("--train-rows", type=int, default=0, help="0 = all of trainset.csv")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--run-test",
+        type=int,
+        default=0,
+        help="the run's own test-split comparison on this many prompts (0: the launch default)",
+    )
+    parser.add_argument(
+        "--output", type=Path, default=REPO_ROOT / "benchmarks" / "results" / "e2e_nlg.json"
+    )
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    folder = Path(tempfile.mkdtemp(prefix="e2e-oneclick-"))
+    setup_django(folder)
+    version, engineer = approved_version(args.train_rows, folder)
+    prompts, references = test_groups(args.test_mrs)
+    report = {
+        "machine": machine_info(),
+        "version": {
+            "number": version.number,
+            "hash": version.content_hash,
+            "members": version.members.count(),
+        },
+        "budget_minutes": args.max_minutes,
+        "test_mrs": len(prompts),
+        "anchors": ANCHORS,
+        "arms": {},
+        "rows": [],
+    }
+    reference_outputs: dict[str, list[str]] = {}
+    for arm in args.arms:
+        trained = train_arm(version, engineer, ARMS[arm], args.max_minutes, args.run_test)
+        report["arms"][arm] = {k: v for k, v in trained.items() if k not in ("config", "model")}
+        first_decoding: list[str] = []
+        for name in args.decodings:
+            started = time.monotonic()
+            outputs = generate(trained, prompts, DECODINGS[name])
+            row = {
+                "arm": arm,
+                "decoding": name,
+                "steps": trained["steps"],
+                "generation_minutes": (time.monotonic() - started) / 60,
+                "scores": scores(outputs, references),
+                "samples": outputs[:3],
+            }
+            if name not in reference_outputs:
+                reference_outputs[name] = outputs  # the first arm, this decoding
+            else:
+                row["difference"] = difference(outputs, reference_outputs[name], references)
+            if first_decoding:  # this arm's model: this decoding against the first one
+                row["difference_from_first_decoding"] = difference(
+                    outputs, first_decoding, references
+                )
+            else:
+                first_decoding = outputs
+            report["rows"].append(row)
+            results_write(args.output, report)
+            print_table(report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""The E2E benchmark's one-click path: the training set becomes a generation project and
+an approved version, a run launches with the launch page's values, and its model is
+scored on the official test MRs, with intervals and paired differences."""
+
+import pytest
+
+from benchmarks import e2e_nlg
+
+
+def test_scores_and_paired_differences_name_the_better_outputs(shared_data):
+    prompts, references = e2e_nlg.test_groups(20)
+    assert len(prompts) == 20 and all(references)
+    assert prompts == e2e_nlg.test_groups(20)[0]  # the same seeded subset every run
+    perfect = [refs[0] for refs in references]
+    copied = list(prompts)
+    best, worst = e2e_nlg.scores(perfect, references), e2e_nlg.scores(copied, references)
+    assert best["rouge_l"] == pytest.approx(100.0) and best["bleu"] > 90
+    assert best["bleu_ci"][0] <= best["bleu"] <= best["bleu_ci"][1]
+    assert worst["rouge_l"] < 60
+    gap = e2e_nlg.difference(perfect, copied, references)
+    assert gap["rouge_l"] > 40 and gap["rouge_l_ci"][0] > 0 and gap["bleu_ci"][0] > 0
+
+
+@pytest.mark.slow
+def test_one_click_run_on_the_real_training_set_is_scored_on_test_mrs(
+    shared_data, db, tmp_path, django_capture_on_commit_callbacks
+):
+    version, engineer = e2e_nlg.approved_version(60, tmp_path)
+    assert version.is_approved and 50 < version.members.count() <= 60
+    short = {"max_steps": 2, "eval_steps": 2, "eval_max_examples": 2}
+    with django_capture_on_commit_callbacks(execute=True):  # the worker runs it on commit
+        training_run, values = e2e_nlg.launch_arm(version, engineer, short, 5.0, run_test=2)
+    trained = e2e_nlg.arm_result(training_run, values)
+
+    assert trained["steps"] == 2 and not trained["stopped_at_budget"]
+    assert trained["values"]["method"] == "full"  # the launch page's small-model default
+    outputs = e2e_nlg.generate(trained, ["name[Zizzi], eatType[pub]"], e2e_nlg.DECODINGS["greedy"])
+    assert len(outputs) == 1 and outputs[0].strip()
