@@ -25,6 +25,7 @@ def test_the_bundled_generation_model_starts_from_the_ablation_winner(db):
     config = training_config_for(version=version, values={})
     assert config.method == "full" and config.lr_schedule == "cosine"
     assert config.warmup_ratio == 0.05 and config.learning_rate == 1e-4
+    assert config.best_metric == "loss"  # not 48 generations' noisy ROUGE-L
     assert launch_values(version=version)["method"] == SMALL_GENERATION_DEFAULTS["method"]
 
 
