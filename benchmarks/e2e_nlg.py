@@ -5,14 +5,17 @@ Each *arm* is one training run launched the way the launch page launches it
 (`training_run_start` with the page's values for the version), differing from the page's
 defaults only by the arm's overrides; the first arm is the reference the others are
 compared with. Every arm's model is scored on the same test MRs with each decoding asked
-for: multi-reference BLEU (sacrebleu) and ROUGE-L (rouge-score, best reference), with 95%
-bootstrap intervals over MRs, and each arm's difference from the reference with a paired
-bootstrap interval. Anchors: TGen (68.5 ROUGE-L / 65.93 BLEU) and GPT-2 M + LoRA
-(71.8 / 70.4). The metric implementations are sacrebleu / rouge-score rather than the
-challenge's e2e-metrics script, so compare the numbers as close, not identical.
+for: multi-reference BLEU and ROUGE-L with 95% bootstrap intervals over MRs, and each
+arm's difference from the reference with a paired bootstrap interval. Two definitions:
+the platform's own (sacrebleu cased, rouge-score's best-reference F1) and the E2E
+challenge script's (mteval-v13a case-insensitive BLEU; the COCO evaluator's ROUGE-L on
+lower-cased PTB tokens, best precision and best recall over references, beta 1.2), which
+the anchors report: TGen (68.5 ROUGE-L / 65.93 BLEU) and GPT-2 M + LoRA (71.8 / 70.4).
+Each row's outputs are kept beside the report (``e2e_nlg_outputs/``), so they can be
+rescored (``--rescore``), by the challenge's own script too, without training again.
 
     .venv/bin/python benchmarks/e2e_nlg.py [--max-minutes 40] [--arms default]
-        [--decodings greedy beam4] [--test-mrs 0] [--output PATH]
+        [--decodings greedy beam4] [--test-mrs 0] [--output PATH] [--rescore]
 
 Arms (``--arms``, first = reference): see ARMS. Decodings: see DECODINGS.
 """
@@ -24,6 +27,7 @@ import random
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -188,41 +192,53 @@ def generate(trained: dict, prompts: list[str], decoding: dict) -> list[str]:
         return generate_batch(model, tokenizer, records, config=config)
 
 
-def scores(outputs: list[str], references: list[list[str]], rng_seed: int = 0) -> dict:
-    """BLEU and ROUGE-L with 95% bootstrap intervals over MRs."""
+def metric_definitions() -> dict:
+    """Each scoring convention: (corpus BLEU, per-example ROUGE-L). "library" is the
+    platform's own (sacrebleu cased, rouge-score F1); "challenge" is the E2E challenge
+    script's (mteval-v13a case-insensitive BLEU, COCO ROUGE-L), the one the anchors used."""
     from training.core import metrics
 
-    rouge = metrics.rouge_l_scores(outputs, references)
-    draws = bootstrap_indices(len(outputs), rng_seed)
-    bleu_draws = [metrics.corpus_bleu(*_take(outputs, references, d)) for d in draws]
     return {
-        "bleu": metrics.corpus_bleu(outputs, references),
-        "bleu_ci": np.percentile(bleu_draws, [2.5, 97.5]).tolist(),
-        "rouge_l": float(rouge.mean()),
-        "rouge_l_ci": np.percentile([rouge[d].mean() for d in draws], [2.5, 97.5]).tolist(),
+        "library": (metrics.corpus_bleu, metrics.rouge_l_scores),
+        "challenge": (partial(metrics.corpus_bleu, lowercase=True), metrics.e2e_rouge_l_scores),
     }
+
+
+def scores(outputs: list[str], references: list[list[str]], rng_seed: int = 0) -> dict:
+    """BLEU and ROUGE-L with 95% bootstrap intervals over MRs: the library definitions at
+    the top level, the challenge's under "challenge"."""
+    draws = bootstrap_indices(len(outputs), rng_seed)
+    result = {}
+    for name, (bleu, rouge_l) in metric_definitions().items():
+        rouge = rouge_l(outputs, references)
+        bleu_draws = [bleu(*_take(outputs, references, d)) for d in draws]
+        result[name] = {
+            "bleu": bleu(outputs, references),
+            "bleu_ci": np.percentile(bleu_draws, [2.5, 97.5]).tolist(),
+            "rouge_l": float(rouge.mean()),
+            "rouge_l_ci": np.percentile([rouge[d].mean() for d in draws], [2.5, 97.5]).tolist(),
+        }
+    return {**result["library"], "challenge": result["challenge"]}
 
 
 def difference(outputs, reference_outputs, references, rng_seed: int = 0) -> dict:
-    """This arm minus the reference arm, paired over the same MR resamples."""
-    from training.core import metrics
-
-    rouge = metrics.rouge_l_scores(outputs, references)
-    rouge_ref = metrics.rouge_l_scores(reference_outputs, references)
+    """These outputs minus the reference outputs, paired over the same MR resamples, by
+    both definitions (as in ``scores``)."""
     draws = bootstrap_indices(len(outputs), rng_seed)
-    bleu = [
-        metrics.corpus_bleu(*_take(outputs, references, d))
-        - metrics.corpus_bleu(*_take(reference_outputs, references, d))
-        for d in draws
-    ]
-    rouge_diff = [rouge[d].mean() - rouge_ref[d].mean() for d in draws]
-    return {
-        "bleu": metrics.corpus_bleu(outputs, references)
-        - metrics.corpus_bleu(reference_outputs, references),
-        "bleu_ci": np.percentile(bleu, [2.5, 97.5]).tolist(),
-        "rouge_l": float(rouge.mean() - rouge_ref.mean()),
-        "rouge_l_ci": np.percentile(rouge_diff, [2.5, 97.5]).tolist(),
-    }
+    result = {}
+    for name, (bleu, rouge_l) in metric_definitions().items():
+        rouge = rouge_l(outputs, references) - rouge_l(reference_outputs, references)
+        bleu_diff = [
+            bleu(*_take(outputs, references, d)) - bleu(*_take(reference_outputs, references, d))
+            for d in draws
+        ]
+        result[name] = {
+            "bleu": bleu(outputs, references) - bleu(reference_outputs, references),
+            "bleu_ci": np.percentile(bleu_diff, [2.5, 97.5]).tolist(),
+            "rouge_l": float(rouge.mean()),
+            "rouge_l_ci": np.percentile([rouge[d].mean() for d in draws], [2.5, 97.5]).tolist(),
+        }
+    return {**result["library"], "challenge": result["challenge"]}
 
 
 def bootstrap_indices(n: int, seed: int, samples: int = 200) -> list[np.ndarray]:
@@ -235,10 +251,13 @@ def _take(outputs, references, indices):
 
 
 def print_table(report: dict) -> None:
-    print("\n| arm | decoding | steps | BLEU [95% CI] | ROUGE-L [95% CI] | Δ BLEU | Δ ROUGE-L |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print(
+        "\n| arm | decoding | steps | BLEU [95% CI] | ROUGE-L [95% CI] "
+        "| challenge BLEU | challenge ROUGE-L | Δ BLEU | Δ ROUGE-L |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for row in report["rows"]:
-        s, d = row["scores"], row.get("difference")
+        s, c, d = row["scores"], row["scores"]["challenge"], row.get("difference")
         delta = (
             (
                 f"{d['bleu']:+.2f} [{d['bleu_ci'][0]:+.2f}, {d['bleu_ci'][1]:+.2f}]",
@@ -251,8 +270,54 @@ def print_table(report: dict) -> None:
             f"| {row['arm']} | {row['decoding']} | {row['steps']} | "
             f"{s['bleu']:.2f} [{s['bleu_ci'][0]:.1f}, {s['bleu_ci'][1]:.1f}] | "
             f"{s['rouge_l']:.2f} [{s['rouge_l_ci'][0]:.1f}, {s['rouge_l_ci'][1]:.1f}] | "
+            f"{c['bleu']:.2f} [{c['bleu_ci'][0]:.1f}, {c['bleu_ci'][1]:.1f}] | "
+            f"{c['rouge_l']:.2f} [{c['rouge_l_ci'][0]:.1f}, {c['rouge_l_ci'][1]:.1f}] | "
             f"{delta[0]} | {delta[1]} |"
         )
+
+
+def outputs_folder(output: Path) -> Path:
+    """Where each row's outputs are kept, so anyone can rescore them (the challenge's own
+    script included) without training again."""
+    return output.with_name(f"{output.stem}_outputs")
+
+
+def score_rows(report: dict, rows_outputs: list[list[str]], references: list[list[str]]) -> None:
+    """Fill each row's scores, its difference from the first arm's outputs with the same
+    decoding, and from its own arm's first decoding."""
+    first_by_decoding: dict[str, list[str]] = {}
+    first_by_arm: dict[str, list[str]] = {}
+    for row, outputs in zip(report["rows"], rows_outputs, strict=True):
+        row["scores"] = scores(outputs, references)
+        row.pop("difference", None)
+        row.pop("difference_from_first_decoding", None)
+        if row["decoding"] in first_by_decoding:
+            row["difference"] = difference(outputs, first_by_decoding[row["decoding"]], references)
+        else:
+            first_by_decoding[row["decoding"]] = outputs
+        if row["arm"] in first_by_arm:
+            row["difference_from_first_decoding"] = difference(
+                outputs, first_by_arm[row["arm"]], references
+            )
+        else:
+            first_by_arm[row["arm"]] = outputs
+
+
+def rescore(output: Path) -> None:
+    """Rescore a finished report from its kept outputs (after a change to the metrics)."""
+    report = json.loads(output.read_text())
+    prompts, references = test_groups(report["test_mrs"])
+    kept = []
+    for row in report["rows"]:
+        saved = json.loads(
+            (outputs_folder(output) / f"{row['arm']}_{row['decoding']}.json").read_text()
+        )
+        if saved["prompts"] != prompts:
+            raise SystemExit(f"{row['arm']}_{row['decoding']}: kept outputs are for other MRs")
+        kept.append(saved["outputs"])
+    score_rows(report, kept, references)
+    results_write(output, report)
+    print_table(report)
 
 
 def main() -> None:
@@ -272,7 +337,15 @@ def main() -> None:
     parser.add_argument(
         "--output", type=Path, default=REPO_ROOT / "benchmarks" / "results" / "e2e_nlg.json"
     )
+    parser.add_argument(
+        "--rescore",
+        action="store_true",
+        help="rescore the report at --output from its kept outputs; trains nothing",
+    )
     args = parser.parse_args()
+    if args.rescore:
+        rescore(args.output)
+        return
     import torch
 
     torch.set_num_threads(args.threads)
@@ -293,33 +366,29 @@ def main() -> None:
         "arms": {},
         "rows": [],
     }
-    reference_outputs: dict[str, list[str]] = {}
+    rows_outputs: list[list[str]] = []
+    kept = outputs_folder(args.output)
+    kept.mkdir(parents=True, exist_ok=True)
     for arm in args.arms:
         trained = train_arm(version, engineer, ARMS[arm], args.max_minutes, args.run_test)
         report["arms"][arm] = {k: v for k, v in trained.items() if k not in ("config", "model")}
-        first_decoding: list[str] = []
         for name in args.decodings:
             started = time.monotonic()
             outputs = generate(trained, prompts, DECODINGS[name])
-            row = {
-                "arm": arm,
-                "decoding": name,
-                "steps": trained["steps"],
-                "generation_minutes": (time.monotonic() - started) / 60,
-                "scores": scores(outputs, references),
-                "samples": outputs[:3],
-            }
-            if name not in reference_outputs:
-                reference_outputs[name] = outputs  # the first arm, this decoding
-            else:
-                row["difference"] = difference(outputs, reference_outputs[name], references)
-            if first_decoding:  # this arm's model: this decoding against the first one
-                row["difference_from_first_decoding"] = difference(
-                    outputs, first_decoding, references
-                )
-            else:
-                first_decoding = outputs
-            report["rows"].append(row)
+            (kept / f"{arm}_{name}.json").write_text(
+                json.dumps({"prompts": prompts, "outputs": outputs}, indent=0)
+            )
+            report["rows"].append(
+                {
+                    "arm": arm,
+                    "decoding": name,
+                    "steps": trained["steps"],
+                    "generation_minutes": (time.monotonic() - started) / 60,
+                    "samples": outputs[:3],
+                }
+            )
+            rows_outputs.append(outputs)
+            score_rows(report, rows_outputs, references)
             results_write(args.output, report)
             print_table(report)
 

@@ -2,6 +2,8 @@
 an approved version, a run launches with the launch page's values, and its model is
 scored on the official test MRs, with intervals and paired differences."""
 
+import json
+
 import pytest
 
 from benchmarks import e2e_nlg
@@ -17,8 +19,40 @@ def test_scores_and_paired_differences_name_the_better_outputs(shared_data):
     assert best["rouge_l"] == pytest.approx(100.0) and best["bleu"] > 90
     assert best["bleu_ci"][0] <= best["bleu"] <= best["bleu_ci"][1]
     assert worst["rouge_l"] < 60
+    assert best["challenge"]["rouge_l"] == pytest.approx(100.0)
+    assert best["challenge"]["bleu"] >= best["bleu"]  # case-insensitive
+    assert worst["challenge"]["rouge_l"] < 60
     gap = e2e_nlg.difference(perfect, copied, references)
     assert gap["rouge_l"] > 40 and gap["rouge_l_ci"][0] > 0 and gap["bleu_ci"][0] > 0
+    assert gap["challenge"]["rouge_l_ci"][0] > 0 and gap["challenge"]["bleu_ci"][0] > 0
+
+
+def test_a_report_is_rescored_from_its_kept_outputs(shared_data, tmp_path):
+    prompts, references = e2e_nlg.test_groups(12)
+    output = tmp_path / "e2e.json"
+    kept = e2e_nlg.outputs_folder(output)
+    kept.mkdir()
+    rows = [("default", "greedy", [refs[0] for refs in references]), ("default", "beam4", prompts)]
+    for arm, decoding, outputs in rows:
+        (kept / f"{arm}_{decoding}.json").write_text(
+            json.dumps({"prompts": prompts, "outputs": outputs})
+        )
+    stale = {"bleu": 0.0, "rouge_l": 0.0}
+    report = {
+        "test_mrs": 12,
+        "rows": [{"arm": a, "decoding": d, "steps": 5, "scores": stale} for a, d, _ in rows],
+    }
+    output.write_text(json.dumps(report))
+
+    e2e_nlg.rescore(output)
+
+    greedy, beam = json.loads(output.read_text())["rows"]
+    assert greedy["scores"]["challenge"]["rouge_l"] == pytest.approx(100.0)
+    assert beam["scores"]["rouge_l"] < 60
+    assert beam["difference_from_first_decoding"]["challenge"]["rouge_l"] < -40
+    (kept / "default_beam4.json").write_text(json.dumps({"prompts": prompts[:3], "outputs": []}))
+    with pytest.raises(SystemExit, match="other MRs"):
+        e2e_nlg.rescore(output)
 
 
 @pytest.mark.slow

@@ -41,6 +41,30 @@ def test_bleu_is_100_for_an_exact_match_and_uses_every_reference():
     assert both > one
 
 
+def test_challenge_bleu_ignores_case_as_mteval_does():
+    prediction = ["The Restaurant serves cheap French food"]
+    reference = [["the restaurant serves cheap french food"]]
+    assert metrics.corpus_bleu(prediction, reference) < 50
+    assert metrics.corpus_bleu(prediction, reference, lowercase=True) == pytest.approx(100.0)
+
+
+def test_ptb_tokens_split_clitics_and_drop_punctuation_like_the_coco_tokenizer():
+    # What the Stanford tokenizer the challenge's script runs gives for this sentence.
+    assert metrics.ptb_tokens("It's £20-25, isn't it? A family-friendly pub.") == [
+        "it", "'s", "#", "20-25", "is", "n't", "it", "a", "family-friendly", "pub",
+    ]  # fmt: skip
+
+
+def test_challenge_rouge_l_takes_best_precision_and_best_recall_from_any_reference():
+    prediction = "The cat sat on the mat."
+    short, long = "the cat sat", "a cat sat on a mat today"
+    # vs short: LCS 3 -> P 3/6, R 3/3; vs long: LCS 4 -> P 4/6, R 4/7.
+    # The COCO evaluator takes P 4/6 from one and R 1 from the other, beta 1.2.
+    expected = 100 * (1 + 1.44) * (4 / 6) * 1 / (1 + 1.44 * (4 / 6))
+    assert metrics.e2e_rouge_l_scores([prediction], [[short, long]])[0] == pytest.approx(expected)
+    assert metrics.e2e_rouge_l_scores(["", "dog"], [[short], [short]]).tolist() == [0.0, 0.0]
+
+
 def test_bootstrap_interval_brackets_the_value_and_collapses_for_constant_data():
     values = np.array([0.0, 1.0] * 50)
     interval = metrics.bootstrap_interval(lambda idx: values[idx].mean(), 100, samples=300)

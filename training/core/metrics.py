@@ -6,6 +6,7 @@ Classification: accuracy, macro-F1 and AUC-ROC (scikit-learn). Generation: ROUGE
 generation, as each field usually reports them.
 """
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -60,14 +61,74 @@ def rouge_l_scores(predictions: Sequence[str], references: Sequence[Sequence[str
     )
 
 
-def corpus_bleu(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> float:
-    """Multi-reference corpus BLEU (×100); references may differ in number per example."""
+def corpus_bleu(
+    predictions: Sequence[str], references: Sequence[Sequence[str]], *, lowercase: bool = False
+) -> float:
+    """Multi-reference corpus BLEU (×100); references may differ in number per example.
+    With ``lowercase`` it is mteval-v13a's default, case-insensitive BLEU, the one the E2E
+    challenge's script reports."""
     import sacrebleu
 
     width = max(len(refs) for refs in references)
     # sacrebleu wants one stream per reference position; None marks a missing reference.
     streams = [[refs[i] if i < len(refs) else None for refs in references] for i in range(width)]
-    return float(sacrebleu.corpus_bleu(list(predictions), streams).score)
+    return float(sacrebleu.corpus_bleu(list(predictions), streams, lowercase=lowercase).score)
+
+
+# The E2E challenge's ROUGE-L (its script runs the MS-COCO caption evaluator): lower-cased
+# Penn Treebank tokens with punctuation tokens dropped, LCS precision and recall each the
+# best over the references, combined with beta = 1.2.
+_PTB_TOKEN = re.compile(
+    r"n't\b|'(?:s|re|ve|ll|d|m)\b|[^\W_]+(?:[-&][^\W_]+)*\.?|\S",
+    re.IGNORECASE,
+)
+_PTB_PUNCTUATION = frozenset(".?!,:;-'`\"()[]{}") | {"--", "...", "''", "``"}
+_COCO_BETA = 1.2
+
+
+def ptb_tokens(text: str) -> list[str]:
+    """An approximation of the Stanford PTB tokenizer the COCO evaluator calls, lower-cased
+    and without punctuation tokens; it matches that tokenizer on the E2E test references."""
+    tokens = []
+    text = text.lower().replace("n't", " n't").replace("£", "#")  # its currency mapping
+    for token in _PTB_TOKEN.findall(text):
+        if token.endswith(".") and len(token) > 1:
+            token = token[:-1]  # a word's full stop: the tokenizer splits it off, then drops it
+        if token not in _PTB_PUNCTUATION:
+            tokens.append(token)
+    return tokens
+
+
+def _lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
+    previous = [0] * (len(b) + 1)
+    for token in a:
+        current = [0]
+        for j, other in enumerate(b):
+            current.append(previous[j] + 1 if token == other else max(previous[j + 1], current[j]))
+        previous = current
+    return previous[-1]
+
+
+def e2e_rouge_l_scores(
+    predictions: Sequence[str], references: Sequence[Sequence[str]]
+) -> np.ndarray:
+    """Per-example ROUGE-L (×100) as the E2E challenge's script computes it."""
+    scores = []
+    for prediction, refs in zip(predictions, references, strict=True):
+        candidate = ptb_tokens(prediction)
+        best_precision = best_recall = 0.0
+        for ref in refs:
+            tokens = ptb_tokens(ref)
+            lcs = _lcs_length(candidate, tokens)
+            best_precision = max(best_precision, lcs / max(len(candidate), 1))
+            best_recall = max(best_recall, lcs / max(len(tokens), 1))
+        if best_precision and best_recall:
+            beta2 = _COCO_BETA**2
+            f = (1 + beta2) * best_precision * best_recall / (best_recall + beta2 * best_precision)
+            scores.append(100 * f)
+        else:
+            scores.append(0.0)
+    return np.array(scores)
 
 
 def generation_metrics(
