@@ -1,21 +1,30 @@
 """Deterministic, stratified, leakage-free train/validation/test splits.
 
-Items that share a group (the content hash) always land in the same split, so an exact
-duplicate can never sit in train and in test at once. Within each stratum (the label, for
-classification) the split sizes hit their targets exactly whenever the groups allow it:
-groups are placed largest first, so the many single items left at the end fill each split
-to its target. The order within a size is a seeded hash of the group key: the same items
-and seed give the same splits on every machine, and the result does not depend on the order
-the items came in.
+Items that share a group always land in the same split: for classification the group is
+the content hash, so an exact duplicate can never sit in train and in test at once; for
+generation it is the prompt (`prompt_group`), so a prompt answered by several references
+(E2E NLG has about nine per meaning representation) is never trained on and tested on.
+Within each stratum (the label, for classification) the split sizes hit their targets
+exactly whenever the groups allow it: groups are placed largest first, so the many single
+items left at the end fill each split to its target. The order within a size is a seeded
+hash of the group key: the same items and seed give the same splits on every machine, and
+the result does not depend on the order the items came in.
 """
 
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from curation.core.hashing import content_hash
 
 SPLITS = ("train", "validation", "test")
 DEFAULT_RATIOS = {"train": 0.8, "validation": 0.1, "test": 0.1}
+RESPONSE_FIELD = "response"
+# When a parent version put one group in several splits, the child keeps the one a model
+# must not train on: nothing evaluated on before is trained on later.
+PIN_PRECEDENCE = ("test", "validation", "train")
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,24 @@ def split_targets(count: int, ratios: Mapping[str, float]) -> dict[str, int]:
     for name in remainder_order[: count - sum(targets.values())]:
         targets[name] += 1
     return targets
+
+
+def prompt_group(fields: Mapping[str, Any]) -> str:
+    """The split group of a generation example: the hash of every content field but the
+    response (the prompt, and the system text where the project has one)."""
+    return content_hash({k: str(v) for k, v in fields.items() if k != RESPONSE_FIELD})
+
+
+def merge_pins(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Group → split from (group, split) pairs of a parent version; a group the parent
+    spread over several splits (built before grouping by prompt) is pinned to the one
+    earliest in `PIN_PRECEDENCE`."""
+    pinned: dict[str, str] = {}
+    for group, split in pairs:
+        held = pinned.get(group)
+        if held is None or PIN_PRECEDENCE.index(split) < PIN_PRECEDENCE.index(held):
+            pinned[group] = split
+    return pinned
 
 
 def _seeded_rank(seed: int, group: str) -> str:

@@ -1,6 +1,12 @@
 from collections import Counter
 
-from curation.core.splitting import SplitItem, assign_splits, split_targets
+from curation.core.splitting import (
+    SplitItem,
+    assign_splits,
+    merge_pins,
+    prompt_group,
+    split_targets,
+)
 
 
 def test_split_targets_add_up_and_follow_ratios():
@@ -54,3 +60,19 @@ def test_duplicates_with_conflicting_labels_still_share_a_split():
     items += [SplitItem(key=10 + i, group=f"u{i}", stratum="a") for i in range(50)]
     splits = assign_splits(items, seed=0)
     assert splits[0] == splits[1] == splits[2]
+
+
+def test_a_prompt_is_one_group_whatever_its_response():
+    first = prompt_group({"system": "Be brief.", "prompt": "name[Aromi]", "response": "Aromi."})
+    other = prompt_group({"system": "Be brief.", "prompt": "name[Aromi]", "response": "Aromi!"})
+    assert first == other
+    assert prompt_group({"system": "Be long.", "prompt": "name[Aromi]", "response": "A."}) != first
+    assert prompt_group({"prompt": " name[Aromi] ", "response": "x"}) == prompt_group(
+        {"prompt": "name[Aromi]", "response": "y"}
+    )
+
+
+def test_a_group_a_parent_spread_over_splits_is_pinned_where_it_was_evaluated():
+    pairs = [("a", "train"), ("a", "test"), ("a", "train"), ("b", "validation"), ("b", "train")]
+    pairs += [("c", "train")]
+    assert merge_pins(pairs) == {"a": "test", "b": "validation", "c": "train"}

@@ -12,6 +12,7 @@ from curation.selectors.versions import (
     version_split_counts,
 )
 from curation.services.versions import (
+    build,
     dataset_version_approve,
     dataset_version_build,
     dataset_version_reject,
@@ -137,6 +138,60 @@ def test_generation_versions_leave_out_rejected_examples(generation_project):
     assert version.members.count() == 40
     assert "reject" not in set(version.members.values_list("label", flat=True))
     assert_split_proportions(Counter(version.members.values_list("split", flat=True)), 40)
+
+
+def generation_examples(project, prompts: int, references: int, *, start: int = 0):
+    for n in range(start, start + prompts):
+        for r in range(references):
+            GenerationExampleFactory(
+                project=project,
+                resolved_label="accept",
+                fields={"prompt": f"name[Place {n}], food[Thai]", "response": f"Place {n} {r}."},
+            )
+
+
+def prompt_splits(version) -> dict[str, set[str]]:
+    splits = defaultdict(set)
+    for fields, split in version.members.values_list("fields", "split"):
+        splits[fields["prompt"]].add(split)
+    return splits
+
+
+def test_every_reference_of_a_prompt_lands_in_one_split(generation_project):
+    generation_examples(generation_project, prompts=60, references=5)
+
+    version = dataset_version_build(project=generation_project, seed=4)
+
+    by_prompt = prompt_splits(version)
+    assert len(by_prompt) == 60
+    assert all(len(splits) == 1 for splits in by_prompt.values())
+    counts = Counter(version.members.values_list("split", flat=True))
+    assert counts == {"train": 240, "validation": 30, "test": 30}
+
+
+def test_a_prompt_a_parent_tested_on_is_never_trained_on_later(
+    generation_project, user, monkeypatch
+):
+    generation_examples(generation_project, prompts=30, references=3)
+    # A parent built before prompts were grouped, by content hash alone.
+    with monkeypatch.context() as patched:
+        patched.setattr(build, "prompt_group", content_hash)
+        first = dataset_version_build(project=generation_project, seed=1)
+    spread = {p: s for p, s in prompt_splits(first).items() if len(s) > 1}
+    assert any("test" in splits for splits in spread.values())  # the old leak
+    dataset_version_submit(version=first, user=user)
+    dataset_version_approve(version=first, user=user)
+    generation_examples(generation_project, prompts=20, references=3, start=30)
+
+    second = dataset_version_build(project=generation_project, seed=99)
+
+    by_prompt = prompt_splits(second)
+    assert all(len(splits) == 1 for splits in by_prompt.values())
+    for prompt, splits in prompt_splits(first).items():
+        if "test" in splits:
+            assert by_prompt[prompt] == {"test"}, prompt
+        elif len(splits) == 1:
+            assert by_prompt[prompt] == splits, prompt
 
 
 def test_a_new_version_keeps_the_splits_of_the_last_approved_one(classification_project, user):

@@ -9,7 +9,14 @@ from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 
 from curation.core.hashing import combined_hash, content_hash, row_hash
-from curation.core.splitting import DEFAULT_RATIOS, SPLITS, SplitItem, assign_splits
+from curation.core.splitting import (
+    DEFAULT_RATIOS,
+    SPLITS,
+    SplitItem,
+    assign_splits,
+    merge_pins,
+    prompt_group,
+)
 from curation.exceptions import AssayError
 from curation.models import (
     DatasetVersion,
@@ -110,34 +117,45 @@ def _latest_approved(project: Project) -> DatasetVersion | None:
 
 
 def _pinned_splits(parent: DatasetVersion | None) -> dict[str, str]:
+    """Split group → the split it had in the parent (see `_candidates` for the groups)."""
     if parent is None:
         return {}
-    rows = parent.members.values_list("content_hash", "split").iterator(chunk_size=MEMBER_BATCH)
-    return dict(rows)
+    if parent.project.is_classification:
+        rows = parent.members.values_list("content_hash", "split")
+        return merge_pins(rows.iterator(chunk_size=MEMBER_BATCH))
+    rows = parent.members.values_list("fields", "split")
+    return merge_pins(
+        (prompt_group(fields), split) for fields, split in rows.iterator(chunk_size=MEMBER_BATCH)
+    )
 
 
 def _candidates(
     project: Project, *, seed: int = 0
 ) -> tuple[dict[int, _Candidate], list[SplitItem], int]:
-    """First pass, without the (large) fields: who is in, and how to split them. Also
-    returns how many accepted synthetic examples the project's cap left out."""
+    """First pass: who is in, and how to split them. Also returns how many accepted
+    synthetic examples the project's cap left out.
+
+    Classification examples are grouped by content hash and stratified by label (without
+    reading the fields); generation examples are grouped by prompt, so every reference
+    for one prompt lands in the same split.
+    """
     candidates: dict[int, _Candidate] = {}
     groups: dict[int, str] = {}
+    columns = ["id", "external_id", "content_hash", "resolved_label", "resolved_label_origin"]
+    by_prompt = not project.is_classification
     rows = version_eligible_examples(project).values_list(
-        "id", "external_id", "content_hash", "resolved_label", "resolved_label_origin", "source"
+        *columns, "source", *(["fields"] if by_prompt else [])
     )
-    for pk, external_id, group, label, origin, source in rows.iterator(chunk_size=MEMBER_BATCH):
+    for pk, external_id, group, label, origin, source, *fields in rows.iterator(
+        chunk_size=MEMBER_BATCH
+    ):
         candidates[pk] = _Candidate(external_id, label, origin, source)
-        groups[pk] = group
+        groups[pk] = prompt_group(fields[0]) if by_prompt else group
     capped = synthetic_over_cap(candidates, cap=project.synthetic_share_cap, seed=seed)
     for pk in capped:
         del candidates[pk]
     items = [
-        SplitItem(
-            key=pk,
-            group=groups[pk],
-            stratum=candidate.label if project.is_classification else None,
-        )
+        SplitItem(key=pk, group=groups[pk], stratum=None if by_prompt else candidate.label)
         for pk, candidate in candidates.items()
     ]
     return candidates, items, len(capped)
@@ -280,8 +298,9 @@ def dataset_version_build(
     draft version, split train/validation/test.
 
     Splits are seeded and stratified by label, and grouped by content hash so duplicates
-    never cross splits. Content already in the latest approved version keeps the split it
-    had there, so nothing tested on before is trained on later.
+    never cross splits (by prompt, for generation, so no prompt is both trained and tested
+    on). A group already in the latest approved version keeps the split it had there, so
+    nothing tested on before is trained on later.
     """
     progress = progress or SilentProgress()
     ratios = _clean_ratios(ratios)
