@@ -26,7 +26,9 @@ def test_the_bundled_generation_model_starts_from_the_ablation_winner(db):
     assert config.method == "full" and config.lr_schedule == "cosine"
     assert config.warmup_ratio == 0.05 and config.learning_rate == 1e-4
     assert config.best_metric == "loss"  # not 48 generations' noisy ROUGE-L
-    assert launch_values(version=version)["method"] == SMALL_GENERATION_DEFAULTS["method"]
+    offered = launch_values(version=version)
+    assert offered["method"] == SMALL_GENERATION_DEFAULTS["method"]
+    assert offered["task_type"] == "generation"  # what the run records, not the general default
 
 
 def test_a_users_values_and_another_base_model_keep_their_own_settings(db, tiny_llama):

@@ -58,9 +58,11 @@ def code_version() -> str:
 
 def launch_values(*, version: DatasetVersion, base_model: str = "") -> dict[str, Any]:
     """What the launch page offers for ``version``: every option's default, with the
-    task's own defaults (`task_defaults`) over the general ones."""
+    task's own defaults (`task_defaults`) over the general ones, and the project's task
+    type (the page hides it; `training_config_for` sets it the same way)."""
     values = {row["name"]: row["default"] for row in config_fields()}
     values.update(task_defaults(version.project.task_type, base_model))
+    values["task_type"] = version.project.task_type
     return values
 
 
