@@ -16,6 +16,7 @@ rescored (``--rescore``), by the challenge's own script too, without training ag
 
     .venv/bin/python benchmarks/e2e_nlg.py [--max-minutes 40] [--arms default]
         [--decodings greedy beam4] [--test-mrs 0] [--output PATH] [--rescore]
+    .venv/bin/python benchmarks/e2e_nlg.py --output PATH --model RUN/model --decodings beam8
 
 Arms (``--arms``, first = reference): see ARMS. Decodings: see DECODINGS.
 """
@@ -27,12 +28,10 @@ import random
 import sys
 import tempfile
 import time
-from functools import partial
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or imported
+from e2e_nlg_scoring import difference, score_rows, scores  # noqa: E402, F401
 from pipeline import REPO_ROOT, machine_info, results_write, setup_django  # noqa: E402
 
 DATA = REPO_ROOT.parent / "shared" / "data" / "e2e_nlg"
@@ -192,64 +191,6 @@ def generate(trained: dict, prompts: list[str], decoding: dict) -> list[str]:
         return generate_batch(model, tokenizer, records, config=config)
 
 
-def metric_definitions() -> dict:
-    """Each scoring convention: (corpus BLEU, per-example ROUGE-L). "library" is the
-    platform's own (sacrebleu cased, rouge-score F1); "challenge" is the E2E challenge
-    script's (mteval-v13a case-insensitive BLEU, COCO ROUGE-L), the one the anchors used."""
-    from training.core import metrics
-
-    return {
-        "library": (metrics.corpus_bleu, metrics.rouge_l_scores),
-        "challenge": (partial(metrics.corpus_bleu, lowercase=True), metrics.e2e_rouge_l_scores),
-    }
-
-
-def scores(outputs: list[str], references: list[list[str]], rng_seed: int = 0) -> dict:
-    """BLEU and ROUGE-L with 95% bootstrap intervals over MRs: the library definitions at
-    the top level, the challenge's under "challenge"."""
-    draws = bootstrap_indices(len(outputs), rng_seed)
-    result = {}
-    for name, (bleu, rouge_l) in metric_definitions().items():
-        rouge = rouge_l(outputs, references)
-        bleu_draws = [bleu(*_take(outputs, references, d)) for d in draws]
-        result[name] = {
-            "bleu": bleu(outputs, references),
-            "bleu_ci": np.percentile(bleu_draws, [2.5, 97.5]).tolist(),
-            "rouge_l": float(rouge.mean()),
-            "rouge_l_ci": np.percentile([rouge[d].mean() for d in draws], [2.5, 97.5]).tolist(),
-        }
-    return {**result["library"], "challenge": result["challenge"]}
-
-
-def difference(outputs, reference_outputs, references, rng_seed: int = 0) -> dict:
-    """These outputs minus the reference outputs, paired over the same MR resamples, by
-    both definitions (as in ``scores``)."""
-    draws = bootstrap_indices(len(outputs), rng_seed)
-    result = {}
-    for name, (bleu, rouge_l) in metric_definitions().items():
-        rouge = rouge_l(outputs, references) - rouge_l(reference_outputs, references)
-        bleu_diff = [
-            bleu(*_take(outputs, references, d)) - bleu(*_take(reference_outputs, references, d))
-            for d in draws
-        ]
-        result[name] = {
-            "bleu": bleu(outputs, references) - bleu(reference_outputs, references),
-            "bleu_ci": np.percentile(bleu_diff, [2.5, 97.5]).tolist(),
-            "rouge_l": float(rouge.mean()),
-            "rouge_l_ci": np.percentile([rouge[d].mean() for d in draws], [2.5, 97.5]).tolist(),
-        }
-    return {**result["library"], "challenge": result["challenge"]}
-
-
-def bootstrap_indices(n: int, seed: int, samples: int = 200) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return [rng.integers(0, n, n) for _ in range(samples)]
-
-
-def _take(outputs, references, indices):
-    return [outputs[i] for i in indices], [references[i] for i in indices]
-
-
 def print_table(report: dict) -> None:
     print(
         "\n| arm | decoding | steps | BLEU [95% CI] | ROUGE-L [95% CI] "
@@ -282,25 +223,42 @@ def outputs_folder(output: Path) -> Path:
     return output.with_name(f"{output.stem}_outputs")
 
 
-def score_rows(report: dict, rows_outputs: list[list[str]], references: list[list[str]]) -> None:
-    """Fill each row's scores, its difference from the first arm's outputs with the same
-    decoding, and from its own arm's first decoding."""
-    first_by_decoding: dict[str, list[str]] = {}
-    first_by_arm: dict[str, list[str]] = {}
-    for row, outputs in zip(report["rows"], rows_outputs, strict=True):
-        row["scores"] = scores(outputs, references)
-        row.pop("difference", None)
-        row.pop("difference_from_first_decoding", None)
-        if row["decoding"] in first_by_decoding:
-            row["difference"] = difference(outputs, first_by_decoding[row["decoding"]], references)
-        else:
-            first_by_decoding[row["decoding"]] = outputs
-        if row["arm"] in first_by_arm:
-            row["difference_from_first_decoding"] = difference(
-                outputs, first_by_arm[row["arm"]], references
-            )
-        else:
-            first_by_arm[row["arm"]] = outputs
+def decode_row(report: dict, kept: Path, arm: str, name: str, trained: dict, prompts) -> list:
+    """Generate the test MRs with one decoding, keep the outputs, add the report's row."""
+    started = time.monotonic()
+    outputs = generate(trained, prompts, DECODINGS[name])
+    (kept / f"{arm}_{name}.json").write_text(
+        json.dumps({"prompts": prompts, "outputs": outputs}, indent=0)
+    )
+    report["rows"].append(
+        {
+            "arm": arm,
+            "decoding": name,
+            "steps": trained["steps"],
+            "generation_minutes": (time.monotonic() - started) / 60,
+            "samples": outputs[:3],
+        }
+    )
+    return outputs
+
+
+def decode_more(output: Path, model: Path, decodings: list[str]) -> None:
+    """More decodings of a finished report's reference arm from the model its run kept
+    (the run's ``model`` folder): new rows, then every row rescored. Trains nothing."""
+    report = json.loads(output.read_text())
+    arm = report["rows"][0]["arm"]
+    trained = {
+        **report["arms"][arm],
+        "model": str(model),
+        "config": {**report["arms"][arm]["values"], "task_type": "generation"},
+    }
+    prompts, _references = test_groups(report["test_mrs"])
+    done = {row["decoding"] for row in report["rows"] if row["arm"] == arm}
+    for name in decodings:
+        if name not in done:
+            decode_row(report, outputs_folder(output), arm, name, trained, prompts)
+            results_write(output, report)
+    rescore(output)
 
 
 def rescore(output: Path) -> None:
@@ -342,6 +300,11 @@ def main() -> None:
         action="store_true",
         help="rescore the report at --output from its kept outputs; trains nothing",
     )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        help="the kept model of the report at --output: add --decodings to it; trains nothing",
+    )
     args = parser.parse_args()
     if args.rescore:
         rescore(args.output)
@@ -349,6 +312,9 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
+    if args.model:
+        decode_more(args.output, args.model, args.decodings)
+        return
     folder = Path(tempfile.mkdtemp(prefix="e2e-oneclick-"))
     setup_django(folder)
     version, engineer = approved_version(args.train_rows, folder)
@@ -373,21 +339,7 @@ def main() -> None:
         trained = train_arm(version, engineer, ARMS[arm], args.max_minutes, args.run_test)
         report["arms"][arm] = {k: v for k, v in trained.items() if k not in ("config", "model")}
         for name in args.decodings:
-            started = time.monotonic()
-            outputs = generate(trained, prompts, DECODINGS[name])
-            (kept / f"{arm}_{name}.json").write_text(
-                json.dumps({"prompts": prompts, "outputs": outputs}, indent=0)
-            )
-            report["rows"].append(
-                {
-                    "arm": arm,
-                    "decoding": name,
-                    "steps": trained["steps"],
-                    "generation_minutes": (time.monotonic() - started) / 60,
-                    "samples": outputs[:3],
-                }
-            )
-            rows_outputs.append(outputs)
+            rows_outputs.append(decode_row(report, kept, arm, name, trained, prompts))
             score_rows(report, rows_outputs, references)
             results_write(args.output, report)
             print_table(report)

@@ -1,0 +1,85 @@
+"""Scoring for the E2E NLG benchmark: two metric definitions (the platform's and the E2E
+challenge script's), bootstrap intervals over MRs and paired differences between rows."""
+
+from functools import partial
+
+import numpy as np
+
+
+def metric_definitions() -> dict:
+    """Each scoring convention: (corpus BLEU, per-example ROUGE-L). "library" is the
+    platform's own (sacrebleu cased, rouge-score F1); "challenge" is the E2E challenge
+    script's (mteval-v13a case-insensitive BLEU, COCO ROUGE-L), the one the anchors used."""
+    from training.core import metrics
+
+    return {
+        "library": (metrics.corpus_bleu, metrics.rouge_l_scores),
+        "challenge": (partial(metrics.corpus_bleu, lowercase=True), metrics.e2e_rouge_l_scores),
+    }
+
+
+def scores(outputs: list[str], references: list[list[str]], rng_seed: int = 0) -> dict:
+    """BLEU and ROUGE-L with 95% bootstrap intervals over MRs: the library definitions at
+    the top level, the challenge's under "challenge"."""
+    draws = bootstrap_indices(len(outputs), rng_seed)
+    result = {}
+    for name, (bleu, rouge_l) in metric_definitions().items():
+        rouge = rouge_l(outputs, references)
+        bleu_draws = [bleu(*_take(outputs, references, d)) for d in draws]
+        result[name] = {
+            "bleu": bleu(outputs, references),
+            "bleu_ci": np.percentile(bleu_draws, [2.5, 97.5]).tolist(),
+            "rouge_l": float(rouge.mean()),
+            "rouge_l_ci": np.percentile([rouge[d].mean() for d in draws], [2.5, 97.5]).tolist(),
+        }
+    return {**result["library"], "challenge": result["challenge"]}
+
+
+def difference(outputs, reference_outputs, references, rng_seed: int = 0) -> dict:
+    """These outputs minus the reference outputs, paired over the same MR resamples, by
+    both definitions (as in ``scores``)."""
+    draws = bootstrap_indices(len(outputs), rng_seed)
+    result = {}
+    for name, (bleu, rouge_l) in metric_definitions().items():
+        rouge = rouge_l(outputs, references) - rouge_l(reference_outputs, references)
+        bleu_diff = [
+            bleu(*_take(outputs, references, d)) - bleu(*_take(reference_outputs, references, d))
+            for d in draws
+        ]
+        result[name] = {
+            "bleu": bleu(outputs, references) - bleu(reference_outputs, references),
+            "bleu_ci": np.percentile(bleu_diff, [2.5, 97.5]).tolist(),
+            "rouge_l": float(rouge.mean()),
+            "rouge_l_ci": np.percentile([rouge[d].mean() for d in draws], [2.5, 97.5]).tolist(),
+        }
+    return {**result["library"], "challenge": result["challenge"]}
+
+
+def bootstrap_indices(n: int, seed: int, samples: int = 200) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, n, n) for _ in range(samples)]
+
+
+def _take(outputs, references, indices):
+    return [outputs[i] for i in indices], [references[i] for i in indices]
+
+
+def score_rows(report: dict, rows_outputs: list[list[str]], references: list[list[str]]) -> None:
+    """Fill each row's scores, its difference from the first arm's outputs with the same
+    decoding, and from its own arm's first decoding."""
+    first_by_decoding: dict[str, list[str]] = {}
+    first_by_arm: dict[str, list[str]] = {}
+    for row, outputs in zip(report["rows"], rows_outputs, strict=True):
+        row["scores"] = scores(outputs, references)
+        row.pop("difference", None)
+        row.pop("difference_from_first_decoding", None)
+        if row["decoding"] in first_by_decoding:
+            row["difference"] = difference(outputs, first_by_decoding[row["decoding"]], references)
+        else:
+            first_by_decoding[row["decoding"]] = outputs
+        if row["arm"] in first_by_arm:
+            row["difference_from_first_decoding"] = difference(
+                outputs, first_by_arm[row["arm"]], references
+            )
+        else:
+            first_by_arm[row["arm"]] = outputs
