@@ -68,7 +68,10 @@ def datalab_flags(texts: list[str], names: list[str], probs: np.ndarray) -> np.n
     from cleanlab import Datalab
 
     lab = Datalab(data={"text": texts, "label": names}, label_name="label", verbosity=0)
-    lab.find_issues(pred_probs=probs, issue_types={"label": {}})
+    # n_jobs=1: cleanlab's default forks a pool, which can hang when the caller has threads
+    # (a test process that served requests); the flags do not depend on it.
+    single = {"clean_learning_kwargs": {"find_label_issues_kwargs": {"n_jobs": 1}}}
+    lab.find_issues(pred_probs=probs, issue_types={"label": single})
     return lab.get_issues("label")["is_label_issue"].to_numpy()
 
 
