@@ -66,6 +66,7 @@ DECODINGS = {
     "greedy": {"num_beams": 1},
     "beam4": {"num_beams": 4, "length_penalty": 1.0},
     "beam4_lp0.8": {"num_beams": 4, "length_penalty": 0.8},
+    "beam4_lp1.2": {"num_beams": 4, "length_penalty": 1.2},
     "beam8": {"num_beams": 8, "length_penalty": 1.0},
 }
 
