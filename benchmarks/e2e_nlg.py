@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or imported
-from e2e_nlg_scoring import difference, score_rows, scores  # noqa: E402, F401
+from e2e_nlg_scoring import score_rows  # noqa: E402
 from pipeline import REPO_ROOT, machine_info, results_write, setup_django  # noqa: E402
 
 DATA = REPO_ROOT.parent / "shared" / "data" / "e2e_nlg"
@@ -341,7 +341,7 @@ def main() -> None:
         report["arms"][arm] = {k: v for k, v in trained.items() if k not in ("config", "model")}
         for name in args.decodings:
             rows_outputs.append(decode_row(report, kept, arm, name, trained, prompts))
-            score_rows(report, rows_outputs, references)
+            score_rows(report, rows_outputs, references, start=len(rows_outputs) - 1)
             results_write(args.output, report)
             print_table(report)
 

@@ -64,22 +64,23 @@ def _take(outputs, references, indices):
     return [outputs[i] for i in indices], [references[i] for i in indices]
 
 
-def score_rows(report: dict, rows_outputs: list[list[str]], references: list[list[str]]) -> None:
+def score_rows(
+    report: dict, rows_outputs: list[list[str]], references: list[list[str]], *, start: int = 0
+) -> None:
     """Fill each row's scores, its difference from the first arm's outputs with the same
-    decoding, and from its own arm's first decoding."""
+    decoding, and from its own arm's first decoding. Rows before ``start`` are already
+    scored (while a benchmark runs, only its newest row is new)."""
     first_by_decoding: dict[str, list[str]] = {}
     first_by_arm: dict[str, list[str]] = {}
-    for row, outputs in zip(report["rows"], rows_outputs, strict=True):
+    for index, (row, outputs) in enumerate(zip(report["rows"], rows_outputs, strict=True)):
+        same_decoding = first_by_decoding.setdefault(row["decoding"], outputs)
+        same_arm = first_by_arm.setdefault(row["arm"], outputs)
+        if index < start:
+            continue
         row["scores"] = scores(outputs, references)
         row.pop("difference", None)
         row.pop("difference_from_first_decoding", None)
-        if row["decoding"] in first_by_decoding:
-            row["difference"] = difference(outputs, first_by_decoding[row["decoding"]], references)
-        else:
-            first_by_decoding[row["decoding"]] = outputs
-        if row["arm"] in first_by_arm:
-            row["difference_from_first_decoding"] = difference(
-                outputs, first_by_arm[row["arm"]], references
-            )
-        else:
-            first_by_arm[row["arm"]] = outputs
+        if same_decoding is not outputs:
+            row["difference"] = difference(outputs, same_decoding, references)
+        if same_arm is not outputs:
+            row["difference_from_first_decoding"] = difference(outputs, same_arm, references)
