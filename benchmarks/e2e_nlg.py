@@ -17,6 +17,7 @@ rescored (``--rescore``), by the challenge's own script too, without training ag
     .venv/bin/python benchmarks/e2e_nlg.py [--max-minutes 40] [--arms default]
         [--decodings greedy beam4] [--test-mrs 0] [--output PATH] [--rescore]
     .venv/bin/python benchmarks/e2e_nlg.py --output PATH --model RUN/model --decodings beam8
+        [--split dev --test-mrs 300]
 
 Arms (``--arms``, first = reference): see ARMS. Decodings: see DECODINGS.
 """
@@ -68,6 +69,8 @@ DECODINGS = {
     "beam4_lp0.8": {"num_beams": 4, "length_penalty": 0.8},
     "beam4_lp1.2": {"num_beams": 4, "length_penalty": 1.2},
     "beam8": {"num_beams": 8, "length_penalty": 1.0},
+    "beam10": {"num_beams": 10, "length_penalty": 1.0},
+    "beam10_lp0.9": {"num_beams": 10, "length_penalty": 0.9},
 }
 
 
@@ -76,15 +79,24 @@ def read_csv(name: str) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def test_groups(limit: int, seed: int = 0) -> tuple[list[str], list[list[str]]]:
-    """The test MRs (all 630, or a seeded subset) and their references."""
+SPLITS = {"test": "testset_w_refs.csv", "dev": "devset.csv"}
+
+
+def mr_groups(limit: int, seed: int = 0, split: str = "test") -> tuple[list[str], list[list[str]]]:
+    """A split's MRs (all of them, or a seeded subset) and their references: the official
+    test set for the headline, the dev set for choosing anything (decodings) without test."""
     references: dict[str, list[str]] = {}
-    for row in read_csv("testset_w_refs.csv"):
+    for row in read_csv(SPLITS[split]):
         references.setdefault(row["mr"], []).append(row["ref"])
     prompts = sorted(references)
     if limit:
         prompts = sorted(random.Random(seed).sample(prompts, min(limit, len(prompts))))
     return prompts, [references[p] for p in prompts]
+
+
+def test_groups(limit: int, seed: int = 0) -> tuple[list[str], list[list[str]]]:
+    """The test MRs (all 630, or a seeded subset) and their references."""
+    return mr_groups(limit, seed, "test")
 
 
 def approved_version(train_rows: int, folder: Path):
@@ -243,17 +255,42 @@ def decode_row(report: dict, kept: Path, arm: str, name: str, trained: dict, pro
     return outputs
 
 
-def decode_more(output: Path, model: Path, decodings: list[str]) -> None:
+def split_report(output: Path, split: str, limit: int) -> Path:
+    """The report that holds a split's decodings: ``output`` itself for test; for the dev
+    set, ``<stem>_dev.json`` beside it, started from the headline report's arm (same
+    model, no rows yet) so decodings are chosen there and never on test."""
+    if split == "test":
+        return output
+    target = output.with_name(f"{output.stem}_{split}.json")
+    if not target.exists():
+        headline = json.loads(output.read_text())
+        arm = headline["rows"][0]["arm"]
+        prompts, _references = mr_groups(limit, split=split)
+        fresh = {key: headline[key] for key in ("machine", "version", "budget_minutes")}
+        fresh.update(
+            split=split, test_mrs=len(prompts), limit=limit, arms={arm: headline["arms"][arm]}
+        )
+        fresh.update(rows=[], anchors={}, reference_arm=arm)
+        results_write(target, fresh)
+    return target
+
+
+def decode_more(
+    output: Path, model: Path, decodings: list[str], split: str = "test", limit: int = 0
+) -> None:
     """More decodings of a finished report's reference arm from the model its run kept
-    (the run's ``model`` folder): new rows, then every row rescored. Trains nothing."""
+    (the run's ``model`` folder), on the test MRs or on the dev set's (``split_report``):
+    new rows, then every row rescored. Trains nothing."""
+    output = split_report(output, split, limit)
     report = json.loads(output.read_text())
-    arm = report["rows"][0]["arm"]
+    arm = report.get("reference_arm") or report["rows"][0]["arm"]
     trained = {
         **report["arms"][arm],
         "model": str(model),
         "config": {**report["arms"][arm]["values"], "task_type": "generation"},
     }
-    prompts, _references = test_groups(report["test_mrs"])
+    prompts, _references = report_groups(report)
+    outputs_folder(output).mkdir(parents=True, exist_ok=True)
     done = {row["decoding"] for row in report["rows"] if row["arm"] == arm}
     for name in decodings:
         if name not in done:
@@ -262,10 +299,16 @@ def decode_more(output: Path, model: Path, decodings: list[str]) -> None:
     rescore(output)
 
 
+def report_groups(report: dict) -> tuple[list[str], list[list[str]]]:
+    """The MRs a report was scored on: its split (test unless it says), all or a subset."""
+    split = report.get("split", "test")
+    return mr_groups(report.get("limit", report["test_mrs"]), split=split)
+
+
 def rescore(output: Path) -> None:
     """Rescore a finished report from its kept outputs (after a change to the metrics)."""
     report = json.loads(output.read_text())
-    prompts, references = test_groups(report["test_mrs"])
+    prompts, references = report_groups(report)
     kept = []
     for row in report["rows"]:
         saved = json.loads(
@@ -302,6 +345,13 @@ def main() -> None:
         help="rescore the report at --output from its kept outputs; trains nothing",
     )
     parser.add_argument(
+        "--split",
+        choices=sorted(SPLITS),
+        default="test",
+        help="with --model: decode the test MRs (into --output) or the dev set's (into "
+        "<output stem>_dev.json, for choosing decodings without test)",
+    )
+    parser.add_argument(
         "--model",
         type=Path,
         help="the kept model of the report at --output: add --decodings to it; trains nothing",
@@ -314,7 +364,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     if args.model:
-        decode_more(args.output, args.model, args.decodings)
+        decode_more(args.output, args.model, args.decodings, args.split, args.test_mrs)
         return
     folder = Path(tempfile.mkdtemp(prefix="e2e-oneclick-"))
     setup_django(folder)

@@ -71,3 +71,23 @@ def test_one_click_run_on_the_real_training_set_is_scored_on_test_mrs(
     assert trained["values"]["method"] == "full"  # the launch page's small-model default
     outputs = e2e_nlg.generate(trained, ["name[Zizzi], eatType[pub]"], e2e_nlg.DECODINGS["greedy"])
     assert len(outputs) == 1 and outputs[0].strip()
+
+
+def test_decodings_are_chosen_on_a_dev_report_beside_the_headline(shared_data, tmp_path):
+    output = tmp_path / "e2e.json"
+    arm = {"values": {"num_beams": 1}, "steps": 7, "base_model": "base"}
+    headline = {"machine": {}, "version": {"number": 1}, "budget_minutes": 60}
+    headline.update(test_mrs=630, arms={"default": arm}, rows=[{"arm": "default"}])
+    output.write_text(json.dumps(headline))
+
+    dev = e2e_nlg.split_report(output, "dev", 25)
+
+    assert dev == tmp_path / "e2e_dev.json"
+    report = json.loads(dev.read_text())
+    assert report["split"] == "dev" and report["rows"] == [] and report["arms"] == {"default": arm}
+    prompts, references = e2e_nlg.report_groups(report)
+    assert len(prompts) == 25 and all(references)
+    test_prompts, _ = e2e_nlg.report_groups(headline)
+    assert len(test_prompts) == 630 and not set(prompts) & set(test_prompts)
+    assert json.loads(output.read_text()) == headline  # the headline is left as it was
+    assert e2e_nlg.split_report(output, "test", 0) == output
