@@ -94,11 +94,6 @@ def mr_groups(limit: int, seed: int = 0, split: str = "test") -> tuple[list[str]
     return prompts, [references[p] for p in prompts]
 
 
-def test_groups(limit: int, seed: int = 0) -> tuple[list[str], list[list[str]]]:
-    """The test MRs (all 630, or a seeded subset) and their references."""
-    return mr_groups(limit, seed, "test")
-
-
 def approved_version(train_rows: int, folder: Path):
     """The E2E training set imported into a generation project, versioned and approved
     by a data lead, as a user would through the pages."""
@@ -364,12 +359,13 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     if args.model:
+        sys.path.insert(0, str(REPO_ROOT))  # the platform's modules; no Django needed
         decode_more(args.output, args.model, args.decodings, args.split, args.test_mrs)
         return
     folder = Path(tempfile.mkdtemp(prefix="e2e-oneclick-"))
     setup_django(folder)
     version, engineer = approved_version(args.train_rows, folder)
-    prompts, references = test_groups(args.test_mrs)
+    prompts, references = mr_groups(args.test_mrs)
     report = {
         "machine": machine_info(),
         "version": {

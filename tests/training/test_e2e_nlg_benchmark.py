@@ -10,9 +10,9 @@ from benchmarks import e2e_nlg, e2e_nlg_scoring
 
 
 def test_scores_and_paired_differences_name_the_better_outputs(shared_data):
-    prompts, references = e2e_nlg.test_groups(20)
+    prompts, references = e2e_nlg.mr_groups(20)
     assert len(prompts) == 20 and all(references)
-    assert prompts == e2e_nlg.test_groups(20)[0]  # the same seeded subset every run
+    assert prompts == e2e_nlg.mr_groups(20)[0]  # the same seeded subset every run
     perfect = [refs[0] for refs in references]
     copied = list(prompts)
     best = e2e_nlg_scoring.scores(perfect, references)
@@ -29,7 +29,7 @@ def test_scores_and_paired_differences_name_the_better_outputs(shared_data):
 
 
 def test_a_report_is_rescored_from_its_kept_outputs(shared_data, tmp_path):
-    prompts, references = e2e_nlg.test_groups(12)
+    prompts, references = e2e_nlg.mr_groups(12)
     output = tmp_path / "e2e.json"
     kept = e2e_nlg.outputs_folder(output)
     kept.mkdir()
