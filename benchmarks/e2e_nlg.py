@@ -35,6 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or i
 from e2e_nlg_scoring import score_rows  # noqa: E402
 from pipeline import REPO_ROOT, machine_info, results_write, setup_django  # noqa: E402
 
+sys.path.insert(0, str(REPO_ROOT))  # the platform's modules, for --model without Django
+
 DATA = REPO_ROOT.parent / "shared" / "data" / "e2e_nlg"
 SYSTEM = "Write one fluent restaurant description that states every attribute given."
 ANCHORS = {
@@ -259,13 +261,11 @@ def split_report(output: Path, split: str, limit: int) -> Path:
     target = output.with_name(f"{output.stem}_{split}.json")
     if not target.exists():
         headline = json.loads(output.read_text())
-        arm = headline["rows"][0]["arm"]
+        arm = next(iter(headline["arms"]))  # the reference arm comes first
         prompts, _references = mr_groups(limit, split=split)
         fresh = {key: headline[key] for key in ("machine", "version", "budget_minutes")}
-        fresh.update(
-            split=split, test_mrs=len(prompts), limit=limit, arms={arm: headline["arms"][arm]}
-        )
-        fresh.update(rows=[], anchors={}, reference_arm=arm)
+        fresh.update(split=split, test_mrs=len(prompts), arms={arm: headline["arms"][arm]})
+        fresh.update(rows=[], anchors={})
         results_write(target, fresh)
     return target
 
@@ -278,7 +278,7 @@ def decode_more(
     new rows, then every row rescored. Trains nothing."""
     output = split_report(output, split, limit)
     report = json.loads(output.read_text())
-    arm = report.get("reference_arm") or report["rows"][0]["arm"]
+    arm = next(iter(report["arms"]))  # the reference arm comes first
     trained = {
         **report["arms"][arm],
         "model": str(model),
@@ -296,8 +296,7 @@ def decode_more(
 
 def report_groups(report: dict) -> tuple[list[str], list[list[str]]]:
     """The MRs a report was scored on: its split (test unless it says), all or a subset."""
-    split = report.get("split", "test")
-    return mr_groups(report.get("limit", report["test_mrs"]), split=split)
+    return mr_groups(report["test_mrs"], split=report.get("split", "test"))
 
 
 def rescore(output: Path) -> None:
@@ -359,7 +358,6 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     if args.model:
-        sys.path.insert(0, str(REPO_ROOT))  # the platform's modules; no Django needed
         decode_more(args.output, args.model, args.decodings, args.split, args.test_mrs)
         return
     folder = Path(tempfile.mkdtemp(prefix="e2e-oneclick-"))
