@@ -21,7 +21,7 @@ class QualityCheckIn(InputSchema):
     checks: list[str] | None = Field(
         None, description="expectations, duplicates, outliers, label_issues; all if unset"
     )
-    model: str = Field(DEFAULT_MODEL, description="tfidf or minilm (label issues)")
+    model: str = Field(DEFAULT_MODEL, description="ensemble, tfidf or minilm (label issues)")
     folds: int = 5
     seed: int = 0
     filter_by: str = Field(

@@ -18,7 +18,11 @@ class QualityCheckForm(forms.Form):
         choices=CHECK_CHOICES, initial=list(CHECKS), widget=forms.CheckboxSelectMultiple
     )
     model = forms.ChoiceField(
-        choices=[("tfidf", "TF-IDF + logistic regression"), ("minilm", "MiniLM embeddings")],
+        choices=[
+            ("ensemble", "TF-IDF and MiniLM models, averaged (default)"),
+            ("tfidf", "TF-IDF + logistic regression"),
+            ("minilm", "MiniLM embeddings"),
+        ],
         initial=DEFAULT_MODEL,
         help_text="The cross-validated model behind label issues.",
     )

@@ -69,7 +69,7 @@ def _options(
             f"Unknown check(s): {', '.join(sorted(unknown))}; use {', '.join(CHECKS)}."
         )
     if model not in label_issues.MODELS:
-        raise AssayError(f"Unknown model '{model}'; use {' or '.join(label_issues.MODELS)}.")
+        raise AssayError(f"Unknown model '{model}'; use {', '.join(label_issues.MODELS)}.")
     if not 2 <= int(folds) <= 20:
         raise AssayError("Folds must be between 2 and 20.")
     if filter_by not in label_issues.FILTERS:
@@ -149,7 +149,7 @@ def _compute(
         progress.update(40, "Looking for outliers")
         computed["outliers"] = outliers.find_outliers(texts, seed=options["seed"])
     if "label_issues" in options["checks"]:
-        progress.update(50, f"Cross-validating a {options['model']} model for label issues")
+        progress.update(50, f"Cross-validating the {options['model']} model for label issues")
         computed["label_issues"] = _label_issues(
             project, rows, texts, options, computed, dask=dask, progress=progress
         )
