@@ -75,3 +75,20 @@ def test_the_default_beats_the_plain_script_on_data_and_a_seed_it_was_not_tuned_
     row = bench.run_cell(part, kind="asymmetric", rate=0.2, seed=7)
     assert row["assay"]["f1"] > row["plain"]["f1"]
     assert row["assay"]["f1"] > row["datalab"]["f1"]
+
+
+def test_the_choice_record_scores_each_average_with_the_c_log_loss_picks(tmp_path):
+    from benchmarks import label_noise_choice as choice
+
+    truth = np.array([0, 1] * 20)
+    noisy, flipped = truth.copy(), np.zeros(40, dtype=bool)
+    noisy[[3, 8]], flipped[[3, 8]] = 1 - truth[[3, 8]], True
+    sure = np.eye(2)[truth] * 0.9 + 0.05  # believes the true class: doubts rows 3 and 8
+    fooled = np.eye(2)[noisy] * 0.9 + 0.05  # believes the given labels, flips included
+    parts = {"C": sure, "W": sure, "M1": np.full((40, 2), 0.5), "M10": fooled, "M100": sure}
+    path = tmp_path / "cell.npz"
+    np.savez(path, noisy=noisy, flipped=flipped, **parts)
+    scores = choice.cell_scores(path)
+    assert scores["minilm_c_picked"] == 10.0  # the least log-loss against the given labels
+    assert scores["f1"]["CW"] == scores["f1"]["CWM100"] == 1.0
+    assert scores["f1"]["M*"] == 0.0  # the picked model doubts nothing
