@@ -19,7 +19,7 @@ from curation.exceptions import AssayError
 # ``ensemble`` averages the two models below: the ``tfidf`` pair (itself an average of
 # two TF-IDF models) and ``minilm`` (logistic regression on sentence embeddings). The
 # embeddings know what words mean, which a 20-topic set of a few hundred posts per fold
-# cannot teach TF-IDF; chosen on benchmarks/label_noise.py (seeds 0 and 1; see its README).
+# cannot teach TF-IDF; chosen by benchmarks/label_noise_choice.py (label-noise seeds 0 and 1).
 MODELS = ("ensemble", "tfidf", "minilm")
 
 # How flags are chosen from the out-of-sample probabilities. The first three are
