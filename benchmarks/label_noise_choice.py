@@ -39,21 +39,13 @@ def parts(name: str, kind: str, rate: float, seed: int, cache: Path) -> Path:
     path = cache / f"cell_{name}_{kind}_{rate}_{seed}.npz"
     if path.exists():
         return path
-    from sklearn.model_selection import StratifiedKFold
-
     data = load(name)
     n = len(data.classes)
     noisy, flipped = inject_noise(data.labels, n_classes=n, rate=rate, kind=kind, seed=seed)
-    folds = StratifiedKFold(5, shuffle=True, random_state=0)
-    splits = list(folds.split(np.zeros(len(noisy)), noisy))
+    splits = li.fold_splits(noisy, folds=5, seed=0)  # the finder's defaults
 
     def assembled(features, **options) -> np.ndarray:
-        probs = np.zeros((len(noisy), n))
-        for train, test in splits:
-            probs[test] = li.fold_probabilities(
-                features, noisy, train, test, seed=0, n_classes=n, **options
-            )
-        return probs
+        return li.assembled_probabilities(features, noisy, splits, n_classes=n, seed=0, **options)
 
     features = li.tfidf_features(data.texts)
     word_char = [assembled(features, model="tfidf", alpha=a) for a in li.TFIDF_ALPHAS]

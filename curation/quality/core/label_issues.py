@@ -130,23 +130,14 @@ def out_of_sample_probabilities(
     log-loss; for ``ensemble``, the mean of those three.
     The folds are independent tasks for ``run_folds``; the result does not depend on where
     they ran."""
-    from sklearn.model_selection import StratifiedKFold
-
     if model not in MODELS:
         raise AssayError(f"Unknown label-issue model '{model}'; choose one of {', '.join(MODELS)}.")
-    folds = _usable_folds(labels, folds)
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    splits = list(splitter.split(np.zeros(len(labels)), labels))
-    run = run_folds or run_folds_here
+    splits = fold_splits(labels, folds=folds, seed=seed)
 
     def assembled(features, **options) -> np.ndarray:
-        fold_results = run(
-            fold_probabilities, features, labels, splits, seed=seed, n_classes=n_classes, **options
+        return assembled_probabilities(
+            features, labels, splits, n_classes=n_classes, seed=seed, run_folds=run_folds, **options
         )
-        probs = np.zeros((len(labels), n_classes), dtype=np.float64)
-        for (_train, test), fold_probs in zip(splits, fold_results, strict=True):
-            probs[test] = fold_probs
-        return probs
 
     def least_log_loss(candidates: list[np.ndarray]) -> np.ndarray:
         return min(candidates, key=lambda probs: held_out_log_loss(labels, probs))
@@ -162,6 +153,38 @@ def out_of_sample_probabilities(
         embedded = sentence_embeddings(texts)
         parts.append(least_log_loss([assembled(embedded, model="minilm", c=c) for c in MINILM_CS]))
     return np.mean(parts, axis=0)
+
+
+def fold_splits(labels: np.ndarray, *, folds: int, seed: int) -> list[tuple]:
+    """The stratified, shuffled (train, test) index pairs every model of a run shares."""
+    from sklearn.model_selection import StratifiedKFold
+
+    splitter = StratifiedKFold(
+        n_splits=_usable_folds(labels, folds), shuffle=True, random_state=seed
+    )
+    return list(splitter.split(np.zeros(len(labels)), labels))
+
+
+def assembled_probabilities(
+    features,
+    labels: np.ndarray,
+    splits: list[tuple],
+    *,
+    n_classes: int,
+    seed: int,
+    run_folds: FoldRunner | None = None,
+    **options,
+) -> np.ndarray:
+    """(n, n_classes): each fold's ``fold_probabilities`` (``options`` name the model) put
+    back in the rows it predicted."""
+    run = run_folds or run_folds_here
+    fold_results = run(
+        fold_probabilities, features, labels, splits, seed=seed, n_classes=n_classes, **options
+    )
+    probs = np.zeros((len(labels), n_classes), dtype=np.float64)
+    for (_train, test), fold_probs in zip(splits, fold_results, strict=True):
+        probs[test] = fold_probs
+    return probs
 
 
 def held_out_log_loss(labels: np.ndarray, pred_probs: np.ndarray) -> float:
