@@ -63,7 +63,11 @@ ARMS: dict[str, dict] = {
     },
     "full": {"method": "full", "learning_rate": 1e-4},
     "by_length": {"batching": "by_length"},
+    "padded": {"batching": "random"},  # the default before packing
     "constant_lr": {"lr_schedule": "constant", "warmup_ratio": 0.0},
+    # Full fine-tuning at larger learning rates (the default is 1e-4); chosen on dev MRs.
+    "lr_2e-4": {"learning_rate": 2e-4},
+    "lr_3e-4": {"learning_rate": 3e-4},
 }
 DECODINGS = {
     "greedy": {"num_beams": 1},
@@ -342,8 +346,9 @@ def main() -> None:
         "--split",
         choices=sorted(SPLITS),
         default="test",
-        help="with --model: decode the test MRs (into --output) or the dev set's (into "
-        "<output stem>_dev.json, for choosing decodings without test)",
+        help="score on the test MRs or the dev set's. Training arms: into --output (dev, "
+        "to choose an arm without test). With --model: test into --output, dev into "
+        "<output stem>_dev.json, for choosing decodings without test",
     )
     parser.add_argument(
         "--model",
@@ -363,8 +368,9 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="e2e-oneclick-"))
     setup_django(folder)
     version, engineer = approved_version(args.train_rows, folder)
-    prompts, references = mr_groups(args.test_mrs)
+    prompts, references = mr_groups(args.test_mrs, split=args.split)
     report = {
+        "split": args.split,
         "machine": machine_info(),
         "version": {
             "number": version.number,

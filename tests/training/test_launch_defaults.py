@@ -26,6 +26,7 @@ def test_the_bundled_generation_model_starts_from_the_ablation_winner(db):
     assert config.method == "full" and config.lr_schedule == "cosine"
     assert config.warmup_ratio == 0.05 and config.learning_rate == 1e-4
     assert config.best_metric == "loss"  # not 48 generations' noisy ROUGE-L
+    assert config.batching == "packed"  # no padding computed
     offered = launch_values(version=version)
     assert offered["method"] == SMALL_GENERATION_DEFAULTS["method"]
     assert offered["task_type"] == "generation"  # what the run records, not the general default
@@ -36,7 +37,7 @@ def test_a_users_values_and_another_base_model_keep_their_own_settings(db, tiny_
     assert training_config_for(version=version, values={"method": "lora"}).method == "lora"
     other = training_config_for(version=version, values={"base_model": tiny_llama})
     assert other.method == TrainingConfig().method == "lora"
-    assert other.lr_schedule == "linear"
+    assert other.lr_schedule == "linear" and other.batching == "random"
 
 
 def test_classification_keeps_the_general_defaults(spam_project):

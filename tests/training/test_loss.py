@@ -4,7 +4,7 @@ model's own path wherever the two would differ."""
 import pytest
 
 from training.core.config import TrainingConfig
-from training.core.data import CausalCollator, generation_features
+from training.core.data import CausalCollator, PackedCollator, generation_features
 from training.core.loss import labelled_loss, same_as_model_loss
 from training.core.models import load_base_model, load_tokenizer, prepare_for_training
 
@@ -65,3 +65,40 @@ def test_a_model_whose_own_loss_differs_keeps_its_own_path(tiny_llama):
     model.train()
     assert not same_as_model_loss(model, _batch(load_tokenizer(tiny_llama)))
     assert model.training  # its mode is restored
+
+
+def _packed(tokenizer):
+    return PackedCollator()(generation_features(RECORDS, tokenizer, max_length=48))
+
+
+def test_a_packed_batch_gives_the_padded_batchs_loss_with_no_padding(tiny_llama):
+    """Packing puts the examples in one row: the same loss as the padded batch (each
+    example attends only to itself), fewer positions. With a cache the model would let
+    the examples see each other, which is why the collator switches it off."""
+    import torch
+
+    config = TrainingConfig(task_type="generation", method="full", batching="packed")
+    model = load_base_model(config, tiny_llama).eval()
+    tokenizer = load_tokenizer(tiny_llama)
+    padded, packed = _batch(tokenizer), _packed(tokenizer)
+
+    assert packed["input_ids"].shape[0] == 1
+    assert packed["input_ids"].numel() == int(padded["attention_mask"].sum())
+    with torch.no_grad():
+        own = float(model(**padded).loss)
+        assert float(model(**packed).loss) == pytest.approx(own, rel=1e-5)
+        assert float(labelled_loss(model, packed)) == pytest.approx(own, rel=1e-5)
+        leaky = float(model(**{**packed, "use_cache": True}).loss)
+    # A random tiny model is near uniform, so seeing other examples moves its loss only a
+    # little, but far beyond float error.
+    assert abs(leaky - own) > 1e-4
+    assert same_as_model_loss(model, packed)
+
+
+def test_packing_is_refused_for_classification_naming_the_field():
+    from training.core.config import TrainingConfigError, config_from_dict
+
+    with pytest.raises(TrainingConfigError, match="'batching' packed is for generation"):
+        config_from_dict(
+            {"task_type": "classification", "labels": ["a", "b"], "batching": "packed"}
+        )

@@ -15,7 +15,7 @@ GENERATION = "generation"
 METHODS = ("lora", "full", "qlora")
 PRECISIONS = ("float32", "bfloat16")
 LR_SCHEDULES = ("linear", "cosine", "constant")
-BATCHINGS = ("random", "by_length")
+BATCHINGS = ("random", "by_length", "packed")
 CLASSIFICATION_METRICS = ("accuracy", "macro_f1", "auc_roc", "loss")
 GENERATION_METRICS = ("rouge_l", "bleu", "loss")
 
@@ -72,7 +72,9 @@ class TrainingConfig:
     )
     batching: str = _help(
         "random: shuffled batches; by_length: shuffled groups of similar length, so less "
-        "padding is computed (faster steps on the same examples).",
+        "padding is computed (faster steps on the same examples); packed (generation): each "
+        "shuffled batch is one row without padding, every example attending only to itself "
+        "(the same loss, about a fifth fewer tokens on E2E NLG).",
         "random",
     )
     epochs: float = _help("Passes over the training split (ignored when max_steps > 0).", 1.0)
@@ -166,6 +168,9 @@ SMALL_GENERATION_DEFAULTS: dict[str, Any] = {
     "learning_rate": 1e-4,
     "lr_schedule": "cosine",
     "warmup_ratio": 0.05,
+    # The same loss as padded batches, about a fifth fewer tokens per step on E2E NLG, so
+    # more examples fit a time budget (benchmarks/labelled_loss.py times it).
+    "batching": "packed",
     # Validation loss, not ROUGE-L from 48 generations: the latter moved by ±2 points
     # between evaluations, kept a mid-run checkpoint and stopped a 45-minute run early.
     "metric_for_best_model": "loss",
@@ -242,6 +247,10 @@ def config_validate(config: TrainingConfig) -> None:
                 f"'{name}' must be one of {', '.join(allowed_values)}, "
                 f"got '{getattr(config, name)}'."
             )
+    if config.batching == "packed" and config.is_classification:
+        raise TrainingConfigError(
+            "'batching' packed is for generation; classification uses random or by_length."
+        )
     if not 0 <= config.warmup_ratio < 0.5:
         raise TrainingConfigError(f"'warmup_ratio' must be in [0, 0.5), got {config.warmup_ratio}.")
     if not 0 < config.learning_rate < 1:

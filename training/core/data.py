@@ -121,6 +121,34 @@ class CausalCollator:
         return {name: torch.tensor(values) for name, values in batch.items()}
 
 
+@dataclass
+class PackedCollator:
+    """A batch as one row without padding ("padding-free" packing): the examples side by
+    side, position ids restarting at each, so the model's attention keeps every example to
+    itself (transformers builds a block-diagonal causal mask from the positions when no
+    attention mask is given and no cache is used). The first token of each example is not
+    a target, so no example learns to predict the next one. Same loss as `CausalCollator`
+    on the same examples, with no padding computed."""
+
+    def __call__(self, features: list[dict]):
+        import torch
+
+        ids: list[int] = []
+        positions: list[int] = []
+        labels: list[int] = []
+        for f in features:
+            ids += f["input_ids"]
+            positions += range(len(f["input_ids"]))
+            labels += [IGNORE_INDEX, *f["labels"][1:]]
+        return {
+            "input_ids": torch.tensor([ids]),
+            "position_ids": torch.tensor([positions]),
+            "labels": torch.tensor([labels]),
+            # A cache switches off the packed-sequence mask (checked by a test).
+            "use_cache": False,
+        }
+
+
 @dataclass(frozen=True)
 class PromptGroup:
     """One prompt with every reference response the split holds for it."""

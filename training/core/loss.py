@@ -32,7 +32,10 @@ def labelled_loss(model, inputs):
 
     decoder, head = _parts(model)
     hidden = decoder(
-        input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask")
+        input_ids=inputs["input_ids"],
+        attention_mask=inputs.get("attention_mask"),
+        position_ids=inputs.get("position_ids"),  # packed batches (`data.PackedCollator`)
+        use_cache=inputs.get("use_cache"),
     ).last_hidden_state
     targets = inputs["labels"][:, 1:]
     keep = targets != IGNORE_INDEX

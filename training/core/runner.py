@@ -92,7 +92,9 @@ def _prepare(config: TrainingConfig, tokenizer, data_dir: Path) -> Prepared:
             validation, tokenizer, max_length=config.max_length
         ),
         validation_records=validation,
-        collator=training_data.CausalCollator(pad_token_id=tokenizer.pad_token_id),
+        collator=training_data.PackedCollator()
+        if config.batching == "packed"
+        else training_data.CausalCollator(pad_token_id=tokenizer.pad_token_id),
     )
 
 

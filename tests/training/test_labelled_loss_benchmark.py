@@ -1,0 +1,24 @@
+"""The labelled-loss benchmark's CPU dry run: real E2E and SciTLDR batches as the runner
+builds them, both losses timed on the same steps (so the script cannot rot)."""
+
+import json
+
+from benchmarks import labelled_loss
+
+
+def test_the_dry_run_times_both_losses_on_real_batches_and_they_agree(shared_data, tmp_path):
+    output = tmp_path / "dry.json"
+    assert labelled_loss.main(["--dry-run", "--output", str(output)]) == 0
+
+    report = json.loads(output.read_text())
+    assert set(report["data_sets"]) == {"e2e_nlg", "scitldr"}
+    for row in report["data_sets"].values():
+        assert row["steps_per_arm"] == 1
+        # The prompt is not labelled: only part of each batch carries the loss.
+        assert 0 < row["labelled_share"] < 0.9
+        assert row["largest_loss_difference"] < 1e-4
+        assert row["model_loss_seconds_per_step"] > 0 and row["speedup"] > 0
+    # SciTLDR's long abstracts make its batches longer and its labelled share smaller.
+    e2e, scitldr = report["data_sets"]["e2e_nlg"], report["data_sets"]["scitldr"]
+    assert scitldr["tokens_per_batch"] > e2e["tokens_per_batch"]
+    assert scitldr["labelled_share"] < e2e["labelled_share"]
