@@ -16,8 +16,12 @@ def test_the_dry_run_times_both_losses_on_real_batches_and_they_agree(shared_dat
         assert row["steps_per_arm"] == 1
         # The prompt is not labelled: only part of each batch carries the loss.
         assert 0 < row["labelled_share"] < 0.9
-        assert row["largest_loss_difference"] < 1e-4
-        assert row["model_loss_seconds_per_step"] > 0 and row["speedup"] > 0
+        # Packing computes no padding: fewer positions than the padded batch.
+        assert row["tokens_per_batch"] < row["padded_tokens_per_batch"]
+        assert set(row["arms"]) == {"model_loss", "labelled_loss", "packed"}
+        for arm in row["arms"].values():
+            assert arm["largest_loss_difference"] < 1e-4
+            assert arm["seconds_per_step"] > 0 and arm["speedup"] > 0
     # SciTLDR's long abstracts make its batches longer and its labelled share smaller.
     e2e, scitldr = report["data_sets"]["e2e_nlg"], report["data_sets"]["scitldr"]
     assert scitldr["tokens_per_batch"] > e2e["tokens_per_batch"]
