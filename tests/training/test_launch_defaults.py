@@ -26,7 +26,6 @@ def test_the_bundled_generation_model_starts_from_the_ablation_winner(db):
     assert config.method == "full" and config.lr_schedule == "cosine"
     assert config.warmup_ratio == 0.05 and config.learning_rate == 1e-4
     assert config.best_metric == "loss"  # not 48 generations' noisy ROUGE-L
-    assert config.batching == "packed"  # no padding computed
     offered = launch_values(version=version)
     assert offered["method"] == SMALL_GENERATION_DEFAULTS["method"]
     assert offered["task_type"] == "generation"  # what the run records, not the general default

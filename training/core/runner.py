@@ -164,7 +164,7 @@ def _arguments(config: TrainingConfig, output_dir: Path, strategy: str):
         report_to=[],
         label_names=["labels"],
         use_cpu=not torch.cuda.is_available(),
-        bf16=config.precision == "bfloat16",
+        bf16=config.precision in ("bfloat16", "mixed_bfloat16"),
         dataloader_num_workers=0,
         disable_tqdm=True,
         remove_unused_columns=False,

@@ -39,7 +39,10 @@ class AssayTrainer(Trainer):
             and "labels" in inputs
             and self._labelled_loss_applies(model, inputs)
         ):
-            loss = labelled_loss(self.accelerator.unwrap_model(model), inputs)
+            # The model's forward carries the mixed-precision autocast; the labelled loss
+            # calls its decoder directly, so it enters the autocast itself.
+            with self.accelerator.autocast():
+                loss = labelled_loss(self.accelerator.unwrap_model(model), inputs)
             if num_items_in_batch is not None:  # Trainer's scaling: a sum over its items
                 labelled = int((inputs["labels"][:, 1:] != -100).sum())
                 loss = loss * labelled / num_items_in_batch
