@@ -1,5 +1,5 @@
-"""The labelled-loss benchmark's CPU dry run: real E2E and SciTLDR batches as the runner
-builds them, both losses timed on the same steps (so the script cannot rot)."""
+"""The training-step benchmark's CPU dry run: real E2E and SciTLDR batches as the runner
+builds them, every arm timed on the same steps (so the script cannot rot)."""
 
 import json
 
@@ -18,9 +18,10 @@ def test_the_dry_run_times_both_losses_on_real_batches_and_they_agree(shared_dat
         assert 0 < row["labelled_share"] < 0.9
         # Packing computes no padding: fewer positions than the padded batch.
         assert row["tokens_per_batch"] < row["padded_tokens_per_batch"]
-        assert set(row["arms"]) == {"model_loss", "labelled_loss", "packed"}
-        for arm in row["arms"].values():
-            assert arm["largest_loss_difference"] < 1e-4
+        assert set(row["arms"]) == {"model_loss", "labelled_loss", "packed", "mixed_bfloat16"}
+        for name, arm in row["arms"].items():
+            # float32 arms agree to float error; bf16 autocast rounds to about 3 digits.
+            assert arm["largest_loss_difference"] < (2e-2 if name == "mixed_bfloat16" else 1e-4)
             assert arm["seconds_per_step"] > 0 and arm["speedup"] > 0
     # SciTLDR's long abstracts make its batches longer and its labelled share smaller.
     e2e, scitldr = report["data_sets"]["e2e_nlg"], report["data_sets"]["scitldr"]

@@ -53,3 +53,18 @@ def test_the_launch_page_offers_the_small_generation_defaults(client, db):
     assert 'name="method" value="full"' in html
     assert 'name="lr_schedule" value="cosine"' in html
     assert 'name="warmup_ratio" value="0.05"' in html
+
+
+def test_the_estimate_counts_a_mixed_bf16_step_as_the_measured_share_of_float32(db):
+    from training.services.launch import MIXED_BFLOAT16_STEP_SHARE, training_estimate
+
+    version = _generation_version()
+    seconds = {
+        precision: training_estimate(
+            version=version,
+            config=training_config_for(version=version, values={"precision": precision}),
+        ).seconds_per_step
+        for precision in ("float32", "mixed_bfloat16")
+    }
+    assert seconds["mixed_bfloat16"] == MIXED_BFLOAT16_STEP_SHARE * seconds["float32"]
+    assert seconds["mixed_bfloat16"] < seconds["float32"]

@@ -9,7 +9,6 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 from training.core.decoding import Decoding, DecodingError, decoding_validate
-from training.core.hardware import cpu_has_fast_bfloat16
 
 CLASSIFICATION = "classification"
 GENERATION = "generation"
@@ -48,7 +47,7 @@ class TrainingConfig:
     )
     precision: str = _help(
         "float32 (default); mixed_bfloat16: float32 weights, bf16 matrix products "
-        "(autocast), about half the step time on CPUs with AVX-512 BF16 or AMX and on bf16 "
+        "(autocast), faster steps on CPUs with native bf16 (AVX-512 BF16 or AMX) and on bf16 "
         "GPUs; bfloat16: the weights loaded in bf16 too (half the memory; for LoRA on GPUs "
         "such as A100/H100).",
         "float32",
@@ -183,11 +182,7 @@ SMALL_GENERATION_DEFAULTS: dict[str, Any] = {
 def task_defaults(task_type: str, base_model: str = "") -> dict[str, Any]:
     """Defaults that differ by task and model, beneath whatever the user gives."""
     if task_type == GENERATION and not base_model:
-        defaults = dict(SMALL_GENERATION_DEFAULTS)
-        if cpu_has_fast_bfloat16():
-            # About twice the examples in a time budget (benchmarks/labelled_loss.py).
-            defaults["precision"] = "mixed_bfloat16"
-        return defaults
+        return dict(SMALL_GENERATION_DEFAULTS)
     return {}
 
 
