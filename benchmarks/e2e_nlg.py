@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or imported
-from e2e_nlg_scoring import score_rows  # noqa: E402
+from e2e_nlg_scoring import print_table, score_rows  # noqa: E402
 from pipeline import REPO_ROOT, machine_info, results_write, setup_django  # noqa: E402
 
 sys.path.insert(0, str(REPO_ROOT))  # the platform's modules, for --model without Django
@@ -205,32 +205,6 @@ def generate(trained: dict, prompts: list[str], decoding: dict) -> list[str]:
     records = [{"system": SYSTEM, "prompt": prompt} for prompt in prompts]
     with torch.no_grad():
         return generate_batch(model, tokenizer, records, config=config)
-
-
-def print_table(report: dict) -> None:
-    print(
-        "\n| arm | decoding | steps | BLEU [95% CI] | ROUGE-L [95% CI] "
-        "| challenge BLEU | challenge ROUGE-L | Δ BLEU | Δ ROUGE-L |"
-    )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
-    for row in report["rows"]:
-        s, c, d = row["scores"], row["scores"]["challenge"], row.get("difference")
-        delta = (
-            (
-                f"{d['bleu']:+.2f} [{d['bleu_ci'][0]:+.2f}, {d['bleu_ci'][1]:+.2f}]",
-                f"{d['rouge_l']:+.2f} [{d['rouge_l_ci'][0]:+.2f}, {d['rouge_l_ci'][1]:+.2f}]",
-            )
-            if d
-            else ("reference", "reference")
-        )
-        print(
-            f"| {row['arm']} | {row['decoding']} | {row['steps']} | "
-            f"{s['bleu']:.2f} [{s['bleu_ci'][0]:.1f}, {s['bleu_ci'][1]:.1f}] | "
-            f"{s['rouge_l']:.2f} [{s['rouge_l_ci'][0]:.1f}, {s['rouge_l_ci'][1]:.1f}] | "
-            f"{c['bleu']:.2f} [{c['bleu_ci'][0]:.1f}, {c['bleu_ci'][1]:.1f}] | "
-            f"{c['rouge_l']:.2f} [{c['rouge_l_ci'][0]:.1f}, {c['rouge_l_ci'][1]:.1f}] | "
-            f"{delta[0]} | {delta[1]} |"
-        )
 
 
 def outputs_folder(output: Path) -> Path:

@@ -1,5 +1,6 @@
 """Scoring for the E2E NLG benchmark: two metric definitions (the platform's and the E2E
-challenge script's), bootstrap intervals over MRs and paired differences between rows."""
+challenge script's), bootstrap intervals over MRs, paired differences between rows, and
+the table that prints them."""
 
 from functools import partial
 
@@ -84,3 +85,29 @@ def score_rows(
             row["difference"] = difference(outputs, same_decoding, references)
         if same_arm is not outputs:
             row["difference_from_first_decoding"] = difference(outputs, same_arm, references)
+
+
+def print_table(report: dict) -> None:
+    print(
+        "\n| arm | decoding | steps | BLEU [95% CI] | ROUGE-L [95% CI] "
+        "| challenge BLEU | challenge ROUGE-L | Δ BLEU | Δ ROUGE-L |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for row in report["rows"]:
+        s, c, d = row["scores"], row["scores"]["challenge"], row.get("difference")
+        delta = (
+            (
+                f"{d['bleu']:+.2f} [{d['bleu_ci'][0]:+.2f}, {d['bleu_ci'][1]:+.2f}]",
+                f"{d['rouge_l']:+.2f} [{d['rouge_l_ci'][0]:+.2f}, {d['rouge_l_ci'][1]:+.2f}]",
+            )
+            if d
+            else ("reference", "reference")
+        )
+        print(
+            f"| {row['arm']} | {row['decoding']} | {row['steps']} | "
+            f"{s['bleu']:.2f} [{s['bleu_ci'][0]:.1f}, {s['bleu_ci'][1]:.1f}] | "
+            f"{s['rouge_l']:.2f} [{s['rouge_l_ci'][0]:.1f}, {s['rouge_l_ci'][1]:.1f}] | "
+            f"{c['bleu']:.2f} [{c['bleu_ci'][0]:.1f}, {c['bleu_ci'][1]:.1f}] | "
+            f"{c['rouge_l']:.2f} [{c['rouge_l_ci'][0]:.1f}, {c['rouge_l_ci'][1]:.1f}] | "
+            f"{delta[0]} | {delta[1]} |"
+        )
