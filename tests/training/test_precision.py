@@ -14,10 +14,30 @@ def test_an_unknown_precision_is_refused_naming_the_choices():
         config_from_dict({"task_type": "generation", "precision": "fp16"})
 
 
+@pytest.fixture(scope="module")
+def sharp_llama(tiny_llama, tmp_path_factory) -> str:
+    """The tiny Llama with its output projection scaled 50 times: logits as large as a
+    trained model's, so bf16 rounding moves its loss by about 3e-4 (a random tiny model's
+    near-uniform logits hide it), beyond the labelled-loss check's 1e-4."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = tmp_path_factory.mktemp("sharp-llama")
+    model = AutoModelForCausalLM.from_pretrained(tiny_llama)
+    with torch.no_grad():
+        model.lm_head.weight.mul_(50.0)
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(tiny_llama).save_pretrained(folder)
+    return str(folder)
+
+
 @pytest.mark.slow
 def test_a_mixed_precision_run_computes_in_bf16_and_keeps_float32_weights(
-    tiny_llama, generation_data, tmp_path, monkeypatch
+    sharp_llama, generation_data, tmp_path, monkeypatch
 ):
+    """Every training step takes the labelled loss, in bf16. Its one-time check against
+    the model's own loss runs in the same autocast: checked in float32, bf16 rounding
+    failed it and the run silently fell back to the full-vocabulary loss."""
     import torch
     from safetensors.torch import load_file
 
@@ -32,7 +52,7 @@ def test_a_mixed_precision_run_computes_in_bf16_and_keeps_float32_weights(
 
     monkeypatch.setattr(trainer, "labelled_loss", watched)
     config: TrainingConfig = generation_config(
-        tiny_llama, precision="mixed_bfloat16", method="full", max_new_tokens=2
+        sharp_llama, precision="mixed_bfloat16", method="full", max_new_tokens=2
     )
     result = train(config, generation_data, tmp_path / "out")
 
