@@ -1,12 +1,46 @@
-"""Mixed bf16 precision: bf16 on every training path (the labelled loss included), float32
-weights kept."""
+"""Mixed bf16 precision: chosen for the bundled generation model only where the CPU
+multiplies bf16 natively, computed in bf16 on every training path (the labelled loss
+included), float32 weights kept."""
 
 import pytest
 
-from training.core.config import TrainingConfig, TrainingConfigError, config_from_dict
+from training.core import config as config_module
+from training.core.config import (
+    TrainingConfig,
+    TrainingConfigError,
+    config_from_dict,
+    task_defaults,
+)
+from training.core.hardware import cpu_has_fast_bfloat16
 from training.core.runner import train
 
 from .test_runner import generation_config
+
+ZEN4 = "processor\t: 0\nflags\t\t: fpu sse avx2 avx512f avx512_bf16 avx512_vnni\n"
+SKYLAKE = "processor\t: 0\nflags\t\t: fpu sse avx2 avx512f avx512bw\n"
+
+
+@pytest.mark.parametrize(
+    ("cpuinfo", "fast"), [(ZEN4, True), (SKYLAKE, False), ("flags : amx_bf16 amx_tile\n", True)]
+)
+def test_the_cpu_flags_say_whether_bf16_is_native(tmp_path, cpuinfo, fast):
+    path = tmp_path / "cpuinfo"
+    path.write_text(cpuinfo)
+    assert cpu_has_fast_bfloat16.__wrapped__(path) is fast
+
+
+def test_an_unreadable_cpuinfo_means_float32(tmp_path):
+    assert cpu_has_fast_bfloat16.__wrapped__(tmp_path / "absent") is False
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_the_small_generation_default_is_mixed_bf16_only_where_it_is_fast(monkeypatch, fast):
+    monkeypatch.setattr(config_module, "cpu_has_fast_bfloat16", lambda: fast)
+    expected = "mixed_bfloat16" if fast else "float32"
+    assert task_defaults("generation").get("precision", "float32") == expected
+    # A named base model and classification keep float32 unless the user asks.
+    assert "precision" not in task_defaults("generation", "/models/other")
+    assert "precision" not in task_defaults("classification")
 
 
 def test_an_unknown_precision_is_refused_naming_the_choices():

@@ -9,6 +9,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 from training.core.decoding import Decoding, DecodingError, decoding_validate
+from training.core.hardware import cpu_has_fast_bfloat16
 
 CLASSIFICATION = "classification"
 GENERATION = "generation"
@@ -46,8 +47,9 @@ class TrainingConfig:
         "lora",
     )
     precision: str = _help(
-        "float32 (default); mixed_bfloat16: float32 weights, bf16 matrix products "
-        "(autocast), faster steps on CPUs with native bf16 (AVX-512 BF16 or AMX) and on bf16 "
+        "float32; mixed_bfloat16: float32 weights, bf16 matrix products (autocast), "
+        "faster steps on CPUs with native bf16 (AVX-512 BF16 or AMX; there the bundled "
+        "generation model's default) and on bf16 "
         "GPUs; bfloat16: the weights loaded in bf16 too (half the memory; for LoRA on GPUs "
         "such as A100/H100).",
         "float32",
@@ -183,7 +185,12 @@ SMALL_GENERATION_DEFAULTS: dict[str, Any] = {
 def task_defaults(task_type: str, base_model: str = "") -> dict[str, Any]:
     """Defaults that differ by task and model, beneath whatever the user gives."""
     if task_type == GENERATION and not base_model:
-        return dict(SMALL_GENERATION_DEFAULTS)
+        defaults = dict(SMALL_GENERATION_DEFAULTS)
+        if cpu_has_fast_bfloat16():
+            # 1.28x the steps in a 6-minute budget and +2.9 BLEU on 200 dev MRs
+            # (benchmarks/results/e2e_nlg_bf16fix_dev.json).
+            defaults["precision"] = "mixed_bfloat16"
+        return defaults
     return {}
 
 
