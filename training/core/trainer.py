@@ -29,13 +29,13 @@ class AssayTrainer(Trainer):
         if self.labelled_loss_checked is None:
             single = self.accelerator.num_processes == 1 and self.args.n_gpu <= 1
             unwrapped = self.accelerator.unwrap_model(model)
-            # Under mixed precision the model's forward runs in the run's autocast (the
-            # Accelerator wraps it), so the labelled loss is checked in the same autocast:
-            # checked in float32 against the bf16 forward, bf16 rounding (~1e-3 on a real
-            # model) failed the check and the run fell back to the full-vocabulary loss.
+            # Under mixed precision the Accelerator runs the model's forward in bf16
+            # autocast, so the labelled loss is checked in the same autocast. Checked in
+            # float32, bf16 rounding (~1e-3 on a real model) failed the check, and the run
+            # fell back to the full-vocabulary loss. Several processes: neither checked
+            # nor used.
             with self.accelerator.autocast():
-                same = same_as_model_loss(unwrapped, inputs)
-            self.labelled_loss_checked = single and same
+                self.labelled_loss_checked = single and same_as_model_loss(unwrapped, inputs)
         return self.labelled_loss_checked
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
